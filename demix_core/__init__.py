@@ -1,0 +1,6 @@
+"""DeMix Lab core library: datasets, KGE models, samplers (DeMix and peers), training, evaluation.
+
+Never imports streamlit; the app in `app.py`/`pages/` sits on top of it.
+"""
+
+__version__ = "0.1.0"

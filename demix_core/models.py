@@ -1,0 +1,203 @@
+"""KGE score functions (TransE, DistMult, ComplEx, RotATE) behind one `KGEModel`.
+
+Every score is written as query/match: the kept entity and the relation make a query vector
+`q`, and a candidate entity `c` is matched against it. Tail prediction `(h, r, ?)` and head
+prediction `(?, r, t)` only differ in how `q` is built, so a batch may corrupt heads in some
+rows and tails in others, and scoring K candidates `(B, K)` or all entities `(B, E)` is the
+same `match` (a matrix product for the bilinear models). Higher score = more plausible.
+
+Checkpoint contract (score as anyone can recompute it from the stored tensors):
+TransE `gamma - ||h + r - t||_1`; DistMult `sum(h*r*t)`; ComplEx `Re(sum(h*r*conj(t)))` with
+`[real | imag]` halves; RotatE `gamma - sum_i |h_i * exp(i*theta_i) - t_i|`, relation = theta.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from demix_core.errors import ConfigError
+
+
+def _halves(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return x.chunk(2, dim=-1)
+
+
+def _cmul(a: torch.Tensor, b_re: torch.Tensor, b_im: torch.Tensor) -> torch.Tensor:
+    """(a_re + i a_im) * (b_re + i b_im) on `[real | imag]` vectors."""
+    a_re, a_im = _halves(a)
+    return torch.cat([a_re * b_re - a_im * b_im, a_re * b_im + a_im * b_re], dim=-1)
+
+
+class TransE:
+    complex_entities, distance = False, True
+
+    @staticmethod
+    def query(anchor: torch.Tensor, rel: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
+        return torch.where(head[..., None], anchor - rel, anchor + rel)  # t - r | h + r
+
+    @staticmethod
+    def match(q: torch.Tensor, c: torch.Tensor, gamma: float) -> torch.Tensor:
+        return gamma - (q - c).abs().sum(-1)
+
+
+class DistMult:
+    complex_entities, distance = False, False
+
+    @staticmethod
+    def query(anchor: torch.Tensor, rel: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
+        return anchor * rel  # symmetric: the same query for both sides
+
+    @staticmethod
+    def match(q: torch.Tensor, c: torch.Tensor, gamma: float) -> torch.Tensor:
+        return (q * c).sum(-1)
+
+
+class ComplEx:
+    complex_entities, distance = True, False
+
+    @staticmethod
+    def query(anchor: torch.Tensor, rel: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
+        r_re, r_im = _halves(rel)
+        # tail: q = h*r, score Re(q conj(t)); head: Re(h r conj(t)) = Re(conj(h) conj(r) t)
+        sign = torch.where(head[..., None], -1.0, 1.0)
+        return _cmul(anchor, r_re, sign * r_im)
+
+    @staticmethod
+    def match(q: torch.Tensor, c: torch.Tensor, gamma: float) -> torch.Tensor:
+        return (q * c).sum(-1)  # q_re.c_re + q_im.c_im = Re(q conj(c))
+
+
+class RotatE:
+    complex_entities, distance = True, True
+
+    @staticmethod
+    def query(anchor: torch.Tensor, phase: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
+        # tail: h * e^{i theta}; head: |h e^{i theta} - t| = |h - t e^{-i theta}|
+        sign = torch.where(head[..., None], -1.0, 1.0)
+        return _cmul(anchor, torch.cos(phase), sign * torch.sin(phase))
+
+    @staticmethod
+    def match(q: torch.Tensor, c: torch.Tensor, gamma: float) -> torch.Tensor:
+        d_re, d_im = _halves(q - c)
+        return gamma - torch.sqrt(d_re * d_re + d_im * d_im).sum(-1)
+
+
+SCORERS = {"transe": TransE, "distmult": DistMult, "complex": ComplEx, "rotate": RotatE}
+
+
+class KGEModel(nn.Module):
+    """Entity `(E, De)` and relation `(R, Dr)` parameters plus one score function.
+
+    `dim` counts complex numbers for ComplEx/RotatE (De = 2*dim). Initialisation follows the
+    RotatE code: uniform in +-(gamma + 2) / dim. RotatE's relation parameter is the phase
+    divided by pi/range, as in that code, so Adam's step size in phase space matches it."""
+
+    def __init__(self, name: str, num_entities: int, num_relations: int, dim: int, gamma: float):
+        super().__init__()
+        if name not in SCORERS:
+            raise ConfigError(f"--model: unknown model {name!r} (known: {', '.join(SCORERS)})")
+        if dim < 1:
+            raise ConfigError(f"--dim must be >= 1, got {dim}")
+        self.name, self.scorer, self.gamma, self.dim = name, SCORERS[name], float(gamma), dim
+        ent_dim = 2 * dim if self.scorer.complex_entities else dim
+        rel_dim = 2 * dim if name == "complex" else dim
+        self.init_range = (self.gamma + 2.0) / dim
+        self.entity = nn.Parameter(torch.empty(num_entities, ent_dim))
+        self.relation = nn.Parameter(torch.empty(num_relations, rel_dim))
+        nn.init.uniform_(self.entity, -self.init_range, self.init_range)
+        nn.init.uniform_(self.relation, -self.init_range, self.init_range)
+        self.phase_scale = math.pi / self.init_range
+
+    @property
+    def num_entities(self) -> int:
+        return self.entity.shape[0]
+
+    def rel(self, r: torch.Tensor) -> torch.Tensor:
+        """Relation vectors as the score uses them (phases in radians for RotatE)."""
+        emb = self.relation[r]
+        return emb * self.phase_scale if self.name == "rotate" else emb
+
+    def query(self, pos: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
+        """Query vectors `(B, De)` for positives `(B, 3)`; `head (B,)` True = predict the head."""
+        anchor = torch.where(head, pos[:, 2], pos[:, 0])
+        return self.scorer.query(self.entity[anchor], self.rel(pos[:, 1]), head)
+
+    def match(self, q: torch.Tensor, cand: torch.Tensor) -> torch.Tensor:
+        return self.scorer.match(q, cand, self.gamma)
+
+    def score_triples(self, triples: torch.Tensor) -> torch.Tensor:
+        """Scores `(B,)` of triples `(B, 3)`."""
+        head = torch.zeros(len(triples), dtype=torch.bool, device=triples.device)
+        return self.match(self.query(triples, head), self.entity[triples[:, 2]])
+
+    def score_candidates(
+        self, pos: torch.Tensor, head: torch.Tensor, cand: torch.Tensor
+    ) -> torch.Tensor:
+        """Scores `(B, K)` of K candidates per positive: `cand` is ids `(B, K)` or entity
+        embeddings `(B, K, De)` (e.g. mixed ones) standing in for the corrupted side."""
+        emb = self.entity[cand] if cand.dtype == torch.long else cand  # (B, K, De)
+        return self.match(self.query(pos, head)[:, None, :], emb)
+
+    def score_all(self, pos: torch.Tensor, head: torch.Tensor, chunk: int = 0) -> torch.Tensor:
+        """Scores `(B, E)` of every entity in the corrupted side."""
+        q = self.query(pos, head)  # (B, De)
+        if not self.scorer.distance:
+            return q @ self.entity.T
+        return all_distances(self.name, q, self.entity, self.gamma, chunk)
+
+    def regularizer(self, pos: torch.Tensor, kind: str) -> torch.Tensor:
+        """N3 (Lacroix et al. 2018) or L2 of the positives' embeddings, mean over the batch."""
+        h, r, t = self.entity[pos[:, 0]], self.relation[pos[:, 1]], self.entity[pos[:, 2]]
+        if kind == "l2":
+            return (h.square().sum(-1) + r.square().sum(-1) + t.square().sum(-1)).mean()
+        if self.scorer.complex_entities:
+            h, r, t = (torch.sqrt(sum(x.square() for x in _halves(v)) + 1e-12) for v in (h, r, t))
+        return (h.abs().pow(3).sum(-1) + r.abs().pow(3).sum(-1) + t.abs().pow(3).sum(-1)).mean()
+
+    def export(self) -> dict:
+        """Plain tensors of the checkpoint contract."""
+        rel = self.relation.detach()
+        if self.name == "rotate":
+            rel = rel * self.phase_scale
+        return {
+            "model": self.name,
+            "gamma": self.gamma,
+            "entity_embedding": self.entity.detach().cpu().clone(),
+            "relation_embedding": rel.cpu().clone(),
+        }
+
+    @classmethod
+    def from_export(cls, data: dict) -> KGEModel:
+        ent, rel = data["entity_embedding"], data["relation_embedding"]
+        complex_e = SCORERS[data["model"]].complex_entities
+        dim = ent.shape[1] // 2 if complex_e else ent.shape[1]
+        model = cls(data["model"], ent.shape[0], rel.shape[0], dim, float(data["gamma"]))
+        with torch.no_grad():
+            model.entity.copy_(ent)
+            model.relation.copy_(rel / model.phase_scale if model.name == "rotate" else rel)
+        return model
+
+
+def _distance_block(name: str, q: torch.Tensor, ent: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Distance scores `(B, E)` of queries `(B, De)` against all entities `(E, De)`."""
+    return SCORERS[name].match(q[:, None, :], ent[None, :, :], gamma)
+
+
+_COMPILED: dict = {}
+
+
+def all_distances(name: str, q: torch.Tensor, ent: torch.Tensor, gamma: float, chunk: int = 0):
+    """`(B, E)` scores for the distance models, in query chunks that bound memory.
+
+    The broadcast `(chunk, E, De)` difference is the costly part; under `torch.compile`
+    (see `demix_core.compile`) it becomes one fused reduction that never materialises it."""
+    from demix_core.compile import maybe_compiled
+
+    fn = maybe_compiled("distance_block", _distance_block)
+    if chunk <= 0:
+        chunk = max(1, int(2**25 // max(1, ent.shape[0] * ent.shape[1])))
+    out = [fn(name, q[i : i + chunk], ent, gamma) for i in range(0, len(q), chunk)]
+    return torch.cat(out) if out else q.new_zeros(0, ent.shape[0])
