@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from demix_core.errors import ConfigError
@@ -115,15 +116,19 @@ class KGEModel(nn.Module):
     def num_entities(self) -> int:
         return self.entity.shape[0]
 
+    def ent(self, e: torch.Tensor) -> torch.Tensor:
+        """Entity vectors; `F.embedding` has a much cheaper backward than fancy indexing."""
+        return F.embedding(e, self.entity)
+
     def rel(self, r: torch.Tensor) -> torch.Tensor:
         """Relation vectors as the score uses them (phases in radians for RotatE)."""
-        emb = self.relation[r]
+        emb = F.embedding(r, self.relation)
         return emb * self.phase_scale if self.name == "rotate" else emb
 
     def query(self, pos: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
         """Query vectors `(B, De)` for positives `(B, 3)`; `head (B,)` True = predict the head."""
         anchor = torch.where(head, pos[:, 2], pos[:, 0])
-        return self.scorer.query(self.entity[anchor], self.rel(pos[:, 1]), head)
+        return self.scorer.query(self.ent(anchor), self.rel(pos[:, 1]), head)
 
     def match(self, q: torch.Tensor, cand: torch.Tensor) -> torch.Tensor:
         return self.scorer.match(q, cand, self.gamma)
@@ -131,14 +136,14 @@ class KGEModel(nn.Module):
     def score_triples(self, triples: torch.Tensor) -> torch.Tensor:
         """Scores `(B,)` of triples `(B, 3)`."""
         head = torch.zeros(len(triples), dtype=torch.bool, device=triples.device)
-        return self.match(self.query(triples, head), self.entity[triples[:, 2]])
+        return self.match(self.query(triples, head), self.ent(triples[:, 2]))
 
     def score_candidates(
         self, pos: torch.Tensor, head: torch.Tensor, cand: torch.Tensor
     ) -> torch.Tensor:
         """Scores `(B, K)` of K candidates per positive: `cand` is ids `(B, K)` or entity
         embeddings `(B, K, De)` (e.g. mixed ones) standing in for the corrupted side."""
-        emb = self.entity[cand] if cand.dtype == torch.long else cand  # (B, K, De)
+        emb = self.ent(cand) if cand.dtype == torch.long else cand  # (B, K, De)
         return self.match(self.query(pos, head)[:, None, :], emb)
 
     def score_all(self, pos: torch.Tensor, head: torch.Tensor, chunk: int = 0) -> torch.Tensor:

@@ -1,0 +1,253 @@
+"""Negative-sample audit: what each sampler hands the loss, for the same positives and model.
+
+Every sampler gets the same seeded sample of train positives and the same model. Each positive
+is corrupted at two consecutive steps (so samplers that alternate sides show both), after
+`warmup` steps on the same positives that let stateful samplers (NSCaching's cache) reach the
+model. Per sampler: the share of candidates that are known true facts (`kg.truth()`: valid +
+test + a synthetic KG's hidden facts) = false-negative rate; the share that are train
+positives; score mean and quantiles; the mean entropy of the self-adversarial weights
+`softmax(adv_temperature * score)` over each positive's K candidates (low = a few hard ones
+dominate); and for DeMix its MPN / TN split and MPNE precision / recall against the truth.
+Candidates are counted where they enter the loss (`Negatives.mask`). A mixing sampler's truth
+is judged on `ids` (for MixKG the first of each mixed pair); its scores are the mixtures'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from dataclasses import dataclass
+
+import torch
+
+from demix_core.data import KG, KGIndex, corrupt
+from demix_core.demix import fn_precision_recall
+from demix_core.errors import CheckpointError, ConfigError
+from demix_core.sampling import SAMPLERS, build_sampler
+
+
+@dataclass
+class Candidates:
+    """Raw candidates of one sampler, N = 2 * positives rows (two steps), for plotting."""
+
+    pos: torch.Tensor  # (N, 3) the positive of each row
+    head: torch.Tensor  # (N,) bool, True = head corrupted
+    ids: torch.Tensor  # (N, K) candidate ids
+    scores: torch.Tensor  # (N, K) model score of what the loss sees (the mixture, if mixed)
+    is_true: torch.Tensor  # (N, K) bool, the candidate triple is a known true non-train fact
+    is_train: torch.Tensor  # (N, K) bool, the candidate triple is a train positive
+    mask: torch.Tensor  # (N, K) bool, candidates that enter the loss
+    mpn: torch.Tensor | None = None  # (N, K) bool, DeMix's verdict (True = pseudo-negative)
+
+
+def _check(model, kg: KG, samplers: list[str], positives: int, negatives: int) -> None:
+    unknown = [s for s in samplers if s not in SAMPLERS]
+    if unknown:
+        raise ConfigError(
+            f"--samplers: unknown sampler(s) {', '.join(unknown)} (known: {', '.join(SAMPLERS)})"
+        )
+    if not samplers:
+        raise ConfigError(f"--samplers: name at least one (known: {', '.join(SAMPLERS)})")
+    if positives < 1 or negatives < 1:
+        raise ConfigError(f"--positives and --negatives must be >= 1, got {positives}, {negatives}")
+    if model.entity.shape[0] != kg.num_entities or model.relation.shape[0] != kg.num_relations:
+        raise CheckpointError(
+            f"model has {model.entity.shape[0]} entities / {model.relation.shape[0]} relations, "
+            f"dataset {kg.name} has {kg.num_entities} / {kg.num_relations}"
+        )
+
+
+def audit_positives(kg: KG, positives: int, seed: int) -> torch.Tensor:
+    """The seeded sample of train positives every sampler is audited on, `(P, 3)`."""
+    g = torch.Generator().manual_seed(seed)
+    return kg.train[torch.randperm(len(kg.train), generator=g)[:positives]]
+
+
+@torch.no_grad()
+def sampler_candidates(
+    model,
+    kg: KG,
+    samplers: list[str],
+    positives: int,
+    negatives: int,
+    seed: int,
+    options: dict[str, dict] | None = None,
+    filtered: bool = False,
+    warmup: int = 10,
+) -> dict[str, Candidates]:
+    """Raw candidates of each sampler on the same positives (see the module docstring)."""
+    _check(model, kg, samplers, positives, negatives)
+    device = model.entity.device
+    index = KGIndex.build(kg).to(device)
+    pos = audit_positives(kg, positives, seed).to(device)  # (P, 3)
+    out = {}
+    for name in samplers:
+        sampler = build_sampler(name, kg, index, (options or {}).get(name), seed, device)
+        for step in range(warmup):
+            sampler.sample(model, pos, step, negatives, filtered)
+        negs = [sampler.sample(model, pos, warmup + i, negatives, filtered) for i in (0, 1)]
+        out[name] = _candidates(model, index, pos, negs)
+    return out
+
+
+def _candidates(model, index: KGIndex, pos: torch.Tensor, negs: list) -> Candidates:
+    rows, heads, ids, scores, masks, mpns = [], [], [], [], [], []
+    for neg in negs:
+        rows.append(pos)
+        heads.append(neg.head)
+        ids.append(neg.ids)
+        cand = neg.emb if neg.emb is not None else neg.ids
+        scores.append(model.score_candidates(pos, neg.head, cand).float())  # (P, K)
+        masks.append(neg.mask if neg.mask is not None else torch.ones_like(neg.ids, dtype=bool))
+        mpns.append(neg.mpn)
+    pos, head, ids = torch.cat(rows), torch.cat(heads), torch.cat(ids)  # (N, 3), (N,), (N, K)
+    h, r, t = corrupt(pos, ids, head).unbind(-1)  # (N, K) each
+    return Candidates(
+        pos=pos,
+        head=head,
+        ids=ids,
+        scores=torch.cat(scores),
+        is_true=index.truth.contains(h, r, t),
+        is_train=index.train.contains(h, r, t),
+        mask=torch.cat(masks),
+        mpn=None if any(m is None for m in mpns) else torch.cat(mpns),
+    )
+
+
+def _nan(x: float) -> float | None:
+    return None if isinstance(x, float) and math.isnan(x) else x
+
+
+def summarise(c: Candidates, adv_temperature: float = 1.0) -> dict:
+    """The audit figures of one sampler's candidates (python numbers; NaN where undefined)."""
+    keep = c.mask
+    n = int(keep.sum())
+    kept = c.scores[keep]
+    q = kept.quantile(torch.tensor([0.1, 0.5, 0.9])).tolist() if n else [math.nan] * 3
+    logits = (adv_temperature * c.scores).masked_fill(~keep, -math.inf)  # (N, K)
+    live = keep.any(1)
+    p = logits[live].softmax(1)
+    entropy = -torch.where(p > 0, p * p.log(), 0.0).sum(1)  # (N_live,)
+    out = {
+        "candidates": n,
+        "fn_rate": int((c.is_true & keep).sum()) / n if n else math.nan,
+        "train_rate": int((c.is_train & keep).sum()) / n if n else math.nan,
+        "score_mean": float(kept.mean()) if n else math.nan,
+        "score_q10": q[0],
+        "score_q50": q[1],
+        "score_q90": q[2],
+        "adv_entropy": float(entropy.mean()) if len(entropy) else math.nan,
+        "adv_entropy_max": math.log(c.scores.shape[1]),
+    }
+    if c.mpn is not None:
+        pr = fn_precision_recall(c.mpn, c.is_true, keep)
+        out.update(
+            n_mpn=pr["n_mpn"],
+            n_tn=pr["n_tn"],
+            mpne_precision=pr["precision"],
+            mpne_recall=pr["recall"],
+        )
+    return out
+
+
+def audit_samplers(
+    model,
+    kg: KG,
+    samplers: list[str],
+    positives: int,
+    negatives: int,
+    seed: int,
+    adv_temperature: float = 1.0,
+    options: dict[str, dict] | None = None,
+    filtered: bool = False,
+    warmup: int = 10,
+) -> dict:
+    """Audit figures per sampler for the same positives under the same model."""
+    cands = sampler_candidates(
+        model, kg, samplers, positives, negatives, seed, options, filtered, warmup
+    )
+    return {
+        "dataset": kg.name,
+        "positives": min(positives, len(kg.train)),
+        "negatives": negatives,
+        "seed": seed,
+        "adv_temperature": adv_temperature,
+        "filtered": filtered,
+        "warmup": warmup,
+        "samplers": {name: summarise(c, adv_temperature) for name, c in cands.items()},
+    }
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def add_negatives_parser(subparsers) -> argparse.ArgumentParser:
+    """`negatives --checkpoint FILE --dataset NAME --samplers a,b ...` (sampler option flags
+    such as `--cache-size` apply to every audited sampler that has that option)."""
+    from demix_core.sampling.options import add_sampler_flags
+
+    p = subparsers.add_parser("negatives", help="audit the negatives of several samplers")
+    p.add_argument("--checkpoint", required=True, help="checkpoint.pt of a trained model")
+    p.add_argument("--dataset", required=True, help="the dataset the checkpoint was trained on")
+    p.add_argument("--samplers", default=",".join(SAMPLERS), help="comma-separated names")
+    p.add_argument("--positives", type=int, default=500, help="train positives audited")
+    p.add_argument("--negatives", type=int, default=64, help="candidates per positive (K)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--adv-temperature", type=float, default=1.0)
+    p.add_argument("--warmup", type=int, default=10, help="sampler steps before measuring")
+    p.add_argument("--filtered", action="store_true", help="redraw known train positives")
+    p.add_argument("--json", action="store_true", help="one JSON object on the last line")
+    add_sampler_flags(p)
+    return p
+
+
+def audit_checkpoint(path, dataset: str, samplers: list[str], **kwargs) -> dict:
+    """Load a checkpoint (weights only), check it matches the dataset, audit it."""
+    from demix_core.checkpoint import check_matches, load_checkpoint, model_from_checkpoint
+    from demix_core.data import load_dataset
+
+    kg = load_dataset(dataset)
+    data = load_checkpoint(path)
+    check_matches(data, kg)
+    return audit_samplers(model_from_checkpoint(data).eval(), kg, samplers, **kwargs)
+
+
+def run_negatives_command(args) -> int:
+    from demix_core.sampling.options import sampler_options_from_args
+
+    names = [s.strip() for s in args.samplers.split(",") if s.strip()]
+    unknown = [s for s in names if s not in SAMPLERS]
+    if unknown:
+        raise ConfigError(
+            f"--samplers: unknown sampler(s) {', '.join(unknown)} (known: {', '.join(SAMPLERS)})"
+        )
+    result = audit_checkpoint(
+        args.checkpoint,
+        args.dataset,
+        names,
+        positives=args.positives,
+        negatives=args.negatives,
+        seed=args.seed,
+        adv_temperature=args.adv_temperature,
+        options={name: sampler_options_from_args(name, args) for name in names},
+        filtered=args.filtered,
+        warmup=args.warmup,
+    )
+    if args.json:
+        rows = {k: {f: _nan(v) for f, v in r.items()} for k, r in result["samplers"].items()}
+        print(json.dumps({**result, "samplers": rows}))
+    else:
+        print(format_table(result))
+    return 0
+
+
+def format_table(result: dict) -> str:
+    cols = ("fn_rate", "train_rate", "score_mean", "score_q10", "score_q50", "score_q90")
+    cols += ("adv_entropy", "n_mpn", "mpne_precision", "mpne_recall")
+    lines = ["sampler".ljust(10) + "".join(c.rjust(15) for c in cols)]
+    for name, row in result["samplers"].items():
+        cells = [row.get(c) for c in cols]
+        text = ["-" if v is None else f"{v:.4g}" for v in cells]
+        lines.append(name.ljust(10) + "".join(t.rjust(15) for t in text))
+    return "\n".join(lines)

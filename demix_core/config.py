@@ -1,0 +1,224 @@
+"""Training configuration: a frozen dataclass saved as JSON with every run.
+
+`make_config(dataset, model, sampler, **overrides)` fills every unset hyper-parameter from
+the recommended-defaults table (tuned per dataset and model; see docs/defaults.md).
+Unknown keys are an error, not silently ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+
+from demix_core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    dataset: str  # built-in name, "synthetic[:...]" or a folder of TSV splits
+    model: str = "rotate"  # transe | distmult | complex | rotate
+    sampler: str = "uniform"  # a key of demix_core.sampling.SAMPLERS
+    sampler_options: dict = field(default_factory=dict)  # the sampler's own options
+    dim: int = 200  # embedding size (complex numbers for ComplEx/RotatE)
+    gamma: float = 12.0  # margin of the distance models; also sets the init range
+    lr: float = 1e-3  # Adam learning rate
+    batch_size: int = 512  # positives per step
+    negatives: int = 128  # K candidates per positive
+    steps: int = 2000  # optimisation steps
+    adv_temperature: float = 1.0  # self-adversarial temperature; 0 = uniform weights
+    regularization: str = "none"  # none | n3 | l2 (for DistMult/ComplEx)
+    reg_weight: float = 0.0  # regulariser weight
+    subsampling: bool = False  # RotatE frequency weights of positives
+    filter_negatives: bool = False  # redraw candidates that are known train positives
+    eval_every: int = 0  # validate every N steps (0 = only at the end)
+    early_stopping: int = 0  # stop after N evaluations without a better valid MRR (0 = off)
+    log_every: int = 25  # steps between training-metric records
+    checkpoint_every: int = 0  # keep a checkpoint every N steps (0 = at evaluations only)
+    seed: int = 0  # seeds the model, the data order and the sampler
+    device: str = "auto"  # auto | cpu | cuda
+    compile: str = "auto"  # auto | on | off: torch.compile of the hot kernels
+    measure_truth: bool = True  # log how many candidates are known true facts (measured only)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"config: unknown key(s) {', '.join(unknown)}")
+        if "dataset" not in data:
+            raise ConfigError("config: 'dataset' is required")
+        return cls(**data).validated()
+
+    def replace(self, **changes) -> TrainConfig:
+        return replace(self, **changes).validated()
+
+    def validated(self) -> TrainConfig:
+        positive_ints = ("dim", "batch_size", "negatives", "steps", "log_every")
+        for name in positive_ints:
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(
+                    f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}"
+                )
+        for name in ("eval_every", "early_stopping", "checkpoint_every"):
+            if int(getattr(self, name)) < 0:
+                raise ConfigError(
+                    f"--{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}"
+                )
+        if not self.lr > 0:
+            raise ConfigError(f"--lr must be > 0, got {self.lr}")
+        if self.adv_temperature < 0:
+            raise ConfigError(f"--adv-temperature must be >= 0, got {self.adv_temperature}")
+        if self.regularization not in ("none", "n3", "l2"):
+            raise ConfigError(
+                f"--regularization must be none, n3 or l2, got {self.regularization!r}"
+            )
+        if self.reg_weight < 0:
+            raise ConfigError(f"--reg-weight must be >= 0, got {self.reg_weight}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ConfigError(f"--device must be auto, cpu or cuda, got {self.device!r}")
+        if self.compile not in ("auto", "on", "off"):
+            raise ConfigError(f"--compile must be auto, on or off, got {self.compile!r}")
+        return self
+
+
+# Recommended defaults: (dataset, model) -> hyper-parameters, measured on 2 CPU cores to meet
+# the quality targets within two minutes (docs/defaults.md has the figures).
+_SMALL = {"batch_size": 512, "negatives": 64, "eval_every": 500}
+DEFAULTS: dict[tuple[str, str], dict] = {
+    ("nations", "rotate"): {
+        **_SMALL,
+        "dim": 200,
+        "gamma": 6.0,
+        "lr": 2e-3,
+        "steps": 1500,
+        "adv_temperature": 1.0,
+    },
+    ("umls", "rotate"): {
+        **_SMALL,
+        "dim": 200,
+        "gamma": 12.0,
+        "lr": 2e-3,
+        "steps": 3000,
+        "adv_temperature": 1.0,
+    },
+    ("kinships", "rotate"): {
+        **_SMALL,
+        "dim": 200,
+        "gamma": 9.0,
+        "lr": 2e-3,
+        "steps": 3000,
+        "adv_temperature": 1.0,
+    },
+    ("nations", "transe"): {
+        **_SMALL,
+        "dim": 200,
+        "gamma": 6.0,
+        "lr": 2e-3,
+        "steps": 1500,
+        "adv_temperature": 1.0,
+    },
+    ("umls", "transe"): {
+        **_SMALL,
+        "dim": 200,
+        "gamma": 12.0,
+        "lr": 2e-3,
+        "steps": 3000,
+        "adv_temperature": 1.0,
+    },
+    ("kinships", "transe"): {
+        **_SMALL,
+        "dim": 200,
+        "gamma": 9.0,
+        "lr": 2e-3,
+        "steps": 3000,
+        "adv_temperature": 1.0,
+    },
+    ("fb15k-237", "rotate"): {
+        "dim": 200,
+        "gamma": 9.0,
+        "lr": 5e-4,
+        "batch_size": 512,
+        "negatives": 128,
+        "steps": 20000,
+        "adv_temperature": 1.0,
+        "eval_every": 5000,
+    },
+    ("wn18rr", "rotate"): {
+        "dim": 200,
+        "gamma": 6.0,
+        "lr": 5e-4,
+        "batch_size": 512,
+        "negatives": 128,
+        "steps": 20000,
+        "adv_temperature": 0.5,
+        "eval_every": 5000,
+    },
+}
+_BILINEAR = {"regularization": "n3", "reg_weight": 1e-4, "gamma": 12.0}
+
+
+def recommended(dataset: str, model: str) -> dict:
+    """The defaults for a dataset/model pair (falls back by model, then to generic values)."""
+    key = (dataset.lower(), model)
+    if key in DEFAULTS:
+        out = dict(DEFAULTS[key])
+    else:
+        like = next((v for (d, m), v in DEFAULTS.items() if d == dataset.lower()), None)
+        out = (
+            dict(like) if like else {**_SMALL, "dim": 200, "gamma": 12.0, "lr": 2e-3, "steps": 2000}
+        )
+    if model in ("distmult", "complex"):
+        out.update(_BILINEAR)
+    return out
+
+
+def make_config(
+    dataset: str, model: str = "rotate", sampler: str = "uniform", **overrides
+) -> TrainConfig:
+    """Config from the recommended defaults, with `overrides` (None values are ignored)."""
+    values = {"dataset": dataset, "model": model, "sampler": sampler, **recommended(dataset, model)}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainConfig.from_dict(values)
+
+
+# Flags of the `train` command that map one-to-one onto TrainConfig fields.
+TRAIN_FLAGS = (
+    "dim",
+    "gamma",
+    "lr",
+    "batch_size",
+    "negatives",
+    "steps",
+    "adv_temperature",
+    "regularization",
+    "reg_weight",
+    "eval_every",
+    "early_stopping",
+    "log_every",
+    "checkpoint_every",
+    "seed",
+    "device",
+    "compile",
+)
+
+
+def config_from_args(args) -> TrainConfig:
+    """A TrainConfig from parsed `train` flags (unset flags take the recommended defaults);
+    flags named like an option of the chosen sampler (or of DeMix's base sampler) go to
+    `sampler_options`."""
+    from demix_core.sampling.options import sampler_options_from_args
+
+    overrides = {name: getattr(args, name, None) for name in TRAIN_FLAGS}
+    for flag in ("subsampling", "filter_negatives"):
+        if getattr(args, flag, False):
+            overrides[flag] = True
+    if getattr(args, "no_measure_truth", False):
+        overrides["measure_truth"] = False
+    options = sampler_options_from_args(args.sampler, args)
+    return make_config(args.dataset, args.model, args.sampler, sampler_options=options, **overrides)

@@ -1,0 +1,278 @@
+"""The training loop: sampler -> model -> loss -> Adam, with callbacks instead of prints.
+
+A run folder holds `config.json`, `metrics.jsonl` (one JSON record per line, `kind` train,
+eval or test), `checkpoint.pt` (latest, the documented format), `checkpoints/step_*.pt`
+(kept for the app's step slider) and `train_state.pt` (optimizer and sampler state, so a
+cancelled or interrupted run resumes where it stopped). Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from demix_core.checkpoint import atomic_save, checkpoint_dict
+from demix_core.compile import decide, maybe_compiled, notices, set_compile
+from demix_core.config import TrainConfig, config_from_args, make_config  # noqa: F401
+from demix_core.data import KG, KGIndex, load_dataset
+from demix_core.errors import ConfigError, DemixError
+from demix_core.evaluation import FilterIndex, evaluate
+from demix_core.losses import kge_loss, subsampling_weights
+from demix_core.models import KGEModel
+from demix_core.sampling import build_sampler
+
+
+class TrainingDiverged(DemixError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class Callback:
+    """Hooks of a training run; subclass and override what you need."""
+
+    def on_step(self, step: int, record: dict) -> None: ...
+
+    def on_eval(self, step: int, record: dict) -> None: ...
+
+    def on_checkpoint(self, step: int, path: Path) -> None: ...
+
+    def should_stop(self) -> bool:
+        return False
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: no CUDA device is available")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _step_loss(model, pos, head, cand, labels, mask, subsample, adv, reg_kind, reg_weight):
+    pos_score = model.score_triples(pos)  # (B,)
+    neg_score = model.score_candidates(pos, head, cand)  # (B, K)
+    loss = kge_loss(pos_score, neg_score, labels, mask, adv, subsample)
+    if reg_kind != "none" and reg_weight > 0:
+        loss = loss + reg_weight * model.regularizer(pos, reg_kind)
+    return loss
+
+
+def truth_stats(index: KGIndex, pos: torch.Tensor, neg) -> dict:
+    """How many candidates are really true facts (measured, never fed back to training)."""
+    tri = neg.triples(pos)
+    is_true = index.truth.contains(tri[..., 0], tri[..., 1], tri[..., 2])
+    out = {"fn_rate": float(is_true.double().mean())}
+    if neg.mpn is not None:
+        from demix_core.demix import fn_precision_recall
+
+        pr = fn_precision_recall(neg.mpn, is_true, neg.mask)
+        out.update(mpne_precision=pr["precision"], mpne_recall=pr["recall"])
+    return out
+
+
+class _Run:
+    """State of one training run (model, optimizer, sampler, files)."""
+
+    def __init__(self, config: TrainConfig, out_dir: Path, kg: KG | None):
+        self.config, self.out = config, Path(out_dir)
+        self.kg = kg or load_dataset(config.dataset)
+        self.device = pick_device(config.device)
+        torch.manual_seed(config.seed)
+        self.model = KGEModel(
+            config.model, self.kg.num_entities, self.kg.num_relations, config.dim, config.gamma
+        ).to(self.device)
+        self.index = KGIndex.build(self.kg).to(self.device)
+        self.sampler = build_sampler(
+            config.sampler, self.kg, self.index, config.sampler_options, config.seed, self.device
+        )
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.train = self.kg.train.to(self.device)
+        self.subsample = (
+            subsampling_weights(self.kg.train, self.kg.num_entities, self.kg.num_relations).to(
+                self.device
+            )
+            if config.subsampling
+            else None
+        )
+        self.filter_index = None
+        self.step, self.seconds, self.best = 0, 0.0, (-1.0, 0)
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Positives of `step`: epochs of a seeded permutation, so a resumed run sees the
+        same order without saving it."""
+        n, b = len(self.train), min(self.config.batch_size, len(self.train))
+        per_epoch = max(1, n // b)
+        epoch, i = divmod(step, per_epoch)
+        g = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
+        idx = torch.randperm(n, generator=g)[i * b : (i + 1) * b].to(self.device)
+        return self.train[idx], (self.subsample[idx] if self.subsample is not None else None)
+
+    def state(self) -> dict:
+        return {
+            "step": self.step,
+            "seconds": self.seconds,
+            "best": list(self.best),
+            "model": self.model.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "sampler": self.sampler.state_dict(),
+        }
+
+    def load_state(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["optimizer"])
+        self.sampler.load_state_dict(state["sampler"])
+        self.step, self.seconds = int(state["step"]), float(state["seconds"])
+        self.best = (float(state["best"][0]), int(state["best"][1]))
+
+    def save(self, callbacks, keep: bool = False) -> Path:
+        ckpt = checkpoint_dict(self.model, self.kg, self.config.to_dict(), self.step)
+        path = self.out / "checkpoint.pt"
+        atomic_save(ckpt, path)
+        if keep:
+            atomic_save(ckpt, self.out / "checkpoints" / f"step_{self.step:07d}.pt")
+        atomic_save(self.state(), self.out / "train_state.pt")
+        for cb in callbacks:
+            cb.on_checkpoint(self.step, path)
+        return path
+
+    def evaluate(self, split: str) -> dict:
+        if self.filter_index is None:
+            self.filter_index = FilterIndex(self.kg, self.device)
+        return evaluate(self.model, self.kg, split, filt=self.filter_index)
+
+
+def _write(fh, record: dict) -> None:
+    fh.write(json.dumps(record) + "\n")
+    fh.flush()
+
+
+def train(
+    config: TrainConfig,
+    out_dir: str | Path,
+    callbacks=(),
+    resume: bool = False,
+    kg: KG | None = None,
+) -> dict:
+    """Train to `config.steps`; returns {"status": "done"|"cancelled", "step", ...test metrics}."""
+    config = config.validated()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    run = _Run(config, out, kg)
+    state_path = out / "train_state.pt"
+    if resume:
+        if not state_path.exists():
+            raise DemixError(f"{out}: nothing to resume (no train_state.pt)")
+        try:
+            run.load_state(torch.load(state_path, map_location=run.device, weights_only=True))
+        except (RuntimeError, KeyError, ValueError, EOFError) as exc:
+            raise DemixError(f"{state_path}: unreadable training state ({exc})") from None
+    tmp = out / ".config.json.tmp"
+    tmp.write_text(config.to_json())
+    os.replace(tmp, out / "config.json")
+    work = config.steps * config.batch_size * config.negatives * config.dim
+    set_compile(decide(config.compile, work, threshold=2e11))
+    loss_fn = maybe_compiled("step_loss", _step_loss)
+    with open(out / "metrics.jsonl", "a") as fh:
+        return _loop(run, loss_fn, callbacks, fh)
+
+
+def _loop(run: _Run, loss_fn, callbacks, fh) -> dict:
+    cfg, model = run.config, run.model
+    t0, last_t, last_step = time.perf_counter() - run.seconds, time.perf_counter(), run.step
+    for note in notices:
+        _write(fh, {"kind": "notice", "step": run.step, "text": note})
+    while run.step < cfg.steps:
+        pos, sub = run.batch(run.step)
+        neg = run.sampler.sample(model, pos, run.step, cfg.negatives, cfg.filter_negatives)
+        cand = neg.emb if neg.emb is not None else neg.ids
+        loss = loss_fn(
+            model,
+            pos,
+            neg.head,
+            cand,
+            neg.labels,
+            neg.mask,
+            sub,
+            cfg.adv_temperature,
+            cfg.regularization,
+            cfg.reg_weight,
+        )
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(
+                f"loss became {loss.item()} at step {run.step}; try a smaller --lr. "
+                "The last good checkpoint is kept."
+            )
+        run.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        run.opt.step()
+        run.step += 1
+        run.seconds = time.perf_counter() - t0
+        if run.step % cfg.log_every == 0 or run.step == cfg.steps:
+            now = time.perf_counter()
+            record = {
+                "kind": "train",
+                "step": run.step,
+                "loss": loss.item(),
+                "seconds": run.seconds,
+                "triples_per_second": (run.step - last_step) * len(pos) / max(now - last_t, 1e-9),
+                **neg.stats,
+            }
+            if cfg.measure_truth:
+                record.update(truth_stats(run.index, pos, neg))
+            last_t, last_step = now, run.step
+            _write(fh, record)
+            for cb in callbacks:
+                cb.on_step(run.step, record)
+        if cfg.eval_every and run.step % cfg.eval_every == 0 and run.step < cfg.steps:
+            if _validate(run, callbacks, fh):
+                break
+        elif cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0:
+            run.save(callbacks, keep=True)
+        if any(cb.should_stop() for cb in callbacks):
+            run.save(callbacks, keep=True)
+            return {"status": "cancelled", "step": run.step}
+    if cfg.early_stopping and run.best[1] and run.best[1] != run.step:
+        best = torch.load(run.out / "checkpoints" / f"step_{run.best[1]:07d}.pt", weights_only=True)
+        with torch.no_grad():
+            fresh = KGEModel.from_export(best).to(run.device)
+            model.entity.copy_(fresh.entity)
+            model.relation.copy_(fresh.relation)
+    run.save(callbacks, keep=True)
+    test = run.evaluate("test")
+    result = {k: v for k, v in test.items() if not isinstance(v, dict)}
+    train_seconds = run.seconds
+    result.update(
+        status="done",
+        step=run.step,
+        steps=run.step,
+        train_seconds=train_seconds,
+        triples_per_second=run.step
+        * min(cfg.batch_size, len(run.train))
+        / max(train_seconds, 1e-9),
+    )
+    _write(fh, {"kind": "test", "step": run.step, "seconds": run.seconds, **result})
+    return result
+
+
+def _validate(run: _Run, callbacks, fh) -> bool:
+    """Evaluate on valid, keep a checkpoint; True when early stopping says stop."""
+    metrics = run.evaluate("valid")
+    record = {
+        "kind": "eval",
+        "split": "valid",
+        "step": run.step,
+        "seconds": run.seconds,
+        **{k: v for k, v in metrics.items() if not isinstance(v, dict)},
+    }
+    _write(fh, record)
+    for cb in callbacks:
+        cb.on_eval(run.step, record)
+    run.save(callbacks, keep=True)
+    if metrics["mrr"] > run.best[0] or math.isnan(run.best[0]):
+        run.best = (metrics["mrr"], run.step)
+    patience = run.config.early_stopping
+    return bool(patience) and (run.step - run.best[1]) >= patience * run.config.eval_every

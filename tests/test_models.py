@@ -1,0 +1,72 @@
+import pytest
+import torch
+
+from demix_core.checkpoint import atomic_save, load_checkpoint
+from demix_core.data import corrupt
+from demix_core.errors import CheckpointError, ConfigError
+from demix_core.models import SCORERS, KGEModel
+
+
+def cplx(x):
+    return torch.complex(*x.double().chunk(2, -1))
+
+
+def reference_scores(data: dict, tri: torch.Tensor) -> torch.Tensor:
+    """The checkpoint contract's formulas, computed from the exported tensors alone."""
+    E, R, g = data["entity_embedding"].double(), data["relation_embedding"].double(), data["gamma"]
+    h, r, t = E[tri[..., 0]], R[tri[..., 1]], E[tri[..., 2]]
+    name = data["model"]
+    if name == "transe":
+        return g - (h + r - t).abs().sum(-1)
+    if name == "distmult":
+        return (h * r * t).sum(-1)
+    if name == "complex":
+        return (cplx(h) * cplx(r) * cplx(t).conj()).sum(-1).real
+    return g - (cplx(h) * torch.exp(1j * r) - cplx(t)).abs().sum(-1)
+
+
+@pytest.mark.parametrize("name", sorted(SCORERS))
+def test_three_scoring_paths_agree_with_the_contract(name):
+    torch.manual_seed(0)
+    model = KGEModel(name, 30, 5, 6, 4.0)
+    pos = torch.stack(
+        [torch.randint(0, 30, (16,)), torch.randint(0, 5, (16,)), torch.randint(0, 30, (16,))], 1
+    )
+    head = torch.arange(16) % 2 == 0  # mixed sides in one batch
+    cand = torch.randint(0, 30, (16, 7))
+    tri = corrupt(pos, cand, head)
+    with torch.no_grad():
+        by_triples = model.score_triples(tri.reshape(-1, 3)).reshape(16, 7)
+        by_candidates = model.score_candidates(pos, head, cand)
+        by_all = model.score_all(pos, head).gather(1, cand)
+        by_emb = model.score_candidates(pos, head, model.entity[cand])
+    ref = reference_scores(model.export(), tri).float()
+    for got in (by_triples, by_candidates, by_all, by_emb):
+        assert torch.allclose(got, ref, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(SCORERS))
+def test_export_round_trip(tmp_path, name):
+    model = KGEModel(name, 9, 3, 4, 6.0)
+    data = model.export()
+    data.update(entities=[str(i) for i in range(9)], relations=["a", "b", "c"], config={}, step=0)
+    atomic_save(data, tmp_path / "c.pt")
+    loaded = load_checkpoint(tmp_path / "c.pt")
+    again = KGEModel.from_export(loaded)
+    tri = torch.tensor([[0, 1, 2], [3, 2, 8]])
+    assert torch.allclose(again.score_triples(tri), model.score_triples(tri), atol=1e-6)
+
+
+def test_bad_model_and_checkpoint(tmp_path):
+    with pytest.raises(ConfigError, match="unknown model"):
+        KGEModel("nope", 3, 1, 2, 1.0)
+    with pytest.raises(ConfigError, match="--dim"):
+        KGEModel("transe", 3, 1, 0, 1.0)
+    (tmp_path / "t.pt").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        load_checkpoint(tmp_path / "t.pt")
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        load_checkpoint(tmp_path / "missing.pt")
+    atomic_save({"model": "transe"}, tmp_path / "m.pt")
+    with pytest.raises(CheckpointError, match="missing field"):
+        load_checkpoint(tmp_path / "m.pt")

@@ -1,0 +1,158 @@
+import json
+
+import pytest
+import torch
+
+import demix_core.training as training
+from demix_core.callbacks import Recorder
+from demix_core.checkpoint import load_checkpoint, model_from_checkpoint
+from demix_core.config import TrainConfig, make_config
+from demix_core.data import load_dataset
+from demix_core.errors import ConfigError
+from demix_core.evaluation import evaluate
+from demix_core.training import Callback, TrainingDiverged, train
+
+
+def small(**kw):
+    base = dict(
+        dim=16,
+        batch_size=128,
+        negatives=16,
+        steps=40,
+        log_every=10,
+        gamma=6.0,
+        lr=5e-3,
+        compile="off",
+    )
+    base.update(kw)
+    return make_config("nations", "rotate", "uniform", **base)
+
+
+def lines(path):
+    return [json.loads(x) for x in path.read_text().splitlines()]
+
+
+def test_training_learns_and_writes_the_contract_files(tmp_path):
+    kg = load_dataset("nations")
+    cfg = small(steps=150, lr=0.02, dim=32)
+    untrained = evaluate(training.KGEModel("rotate", 14, 55, 32, 6.0), kg)["mrr"]
+    result = train(cfg, tmp_path)
+    assert result["status"] == "done" and result["mrr"] > untrained + 0.1
+    ckpt = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert set(ckpt) >= {
+        "model",
+        "gamma",
+        "entity_embedding",
+        "relation_embedding",
+        "entities",
+        "relations",
+        "config",
+    }
+    assert ckpt["entity_embedding"].shape == (14, 64) and ckpt["relation_embedding"].shape == (
+        55,
+        32,
+    )
+    again = evaluate(model_from_checkpoint(load_checkpoint(tmp_path / "checkpoint.pt")), kg)
+    assert again["mrr"] == pytest.approx(result["mrr"], abs=1e-9)
+    assert TrainConfig.from_dict(json.loads((tmp_path / "config.json").read_text())) == cfg
+    recs = lines(tmp_path / "metrics.jsonl")
+    assert [r["step"] for r in recs if r["kind"] == "train"] == list(range(10, 151, 10))
+    assert recs[-1]["kind"] == "test" and 0 <= recs[0]["fn_rate"] <= 1
+
+
+def test_seeded_runs_are_identical_and_resume_continues_exactly(tmp_path):
+    full = train(small(steps=40), tmp_path / "a")
+    same = train(small(steps=40), tmp_path / "b")
+    assert full["mrr"] == same["mrr"]
+
+    class StopAt(Callback):
+        def should_stop(self):
+            return self.step >= 20
+
+        def on_step(self, step, record):
+            self.step = step
+
+    stopper = StopAt()
+    stopper.step = 0
+    part = train(small(steps=40), tmp_path / "c", callbacks=[stopper])
+    assert part == {"status": "cancelled", "step": 20}
+    resumed = train(small(steps=40), tmp_path / "c", resume=True)
+    assert resumed["mrr"] == full["mrr"]
+    steps = [r["step"] for r in lines(tmp_path / "c" / "metrics.jsonl") if r["kind"] == "train"]
+    assert steps == [10, 20, 30, 40]
+
+
+def test_divergence_stops_with_a_message_and_keeps_the_checkpoint(tmp_path, monkeypatch):
+    real = training._step_loss
+    calls = {"n": 0}
+
+    def flaky(*args):
+        calls["n"] += 1
+        loss = real(*args)
+        return loss * float("nan") if calls["n"] > 25 else loss
+
+    monkeypatch.setattr(training, "_step_loss", flaky)
+    with pytest.raises(TrainingDiverged, match="at step 25"):
+        train(small(steps=40, eval_every=20), tmp_path)
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 20
+
+
+def test_callbacks_and_eval_records(tmp_path):
+    rec = Recorder()
+    train(small(steps=40, eval_every=20), tmp_path, callbacks=[rec])
+    assert [r["step"] for r in rec.evals] == [20]
+    assert (tmp_path / "checkpoints" / "step_0000020.pt").exists()
+
+
+@pytest.mark.parametrize(
+    "field,value,msg",
+    [
+        ("dim", -1, "--dim must be >= 1"),
+        ("steps", 0, "--steps must be >= 1"),
+        ("lr", 0.0, "--lr must be > 0"),
+        ("regularization", "x", "--regularization"),
+    ],
+)
+def test_nonsense_config_is_rejected(field, value, msg):
+    with pytest.raises(ConfigError, match=msg):
+        small(**{field: value})
+
+
+def test_unknown_config_key():
+    with pytest.raises(ConfigError, match="unknown key"):
+        TrainConfig.from_dict({"dataset": "nations", "nope": 1})
+
+
+def test_batch_larger_than_train_set_works(tmp_path):
+    out = train(
+        make_config(
+            "synthetic:entities=40,hidden=0.2",
+            "transe",
+            steps=3,
+            batch_size=100000,
+            dim=4,
+            negatives=4,
+            compile="off",
+        ),
+        tmp_path,
+    )
+    assert out["status"] == "done"
+
+
+@pytest.mark.parametrize("model", ["transe", "distmult", "complex"])
+@pytest.mark.parametrize("sampler", ["uniform", "bernoulli"])
+def test_every_model_trains_with_each_base_sampler(tmp_path, model, sampler):
+    cfg = make_config(
+        "nations",
+        model,
+        sampler,
+        dim=8,
+        steps=20,
+        batch_size=64,
+        negatives=8,
+        log_every=5,
+        compile="off",
+        filter_negatives=True,
+        subsampling=True,
+    )
+    assert train(cfg, tmp_path)["status"] == "done"
