@@ -1,0 +1,116 @@
+"""A run's folder: atomic JSON writes, incremental metrics reads, checkpoint look-ups.
+
+Layout written by `demix_core.training.train` (plus `worker.log`/`error.log` from the
+worker):
+    <home>/<run id>/config.json          the run's TrainConfig as JSON
+                    metrics.jsonl        one JSON object per line, each with "step" and "kind"
+                    checkpoint.pt        latest weights
+                    checkpoints/step_XXXXXXX.pt
+                    train_state.pt       optimizer etc., for resume
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from demix_core.errors import CheckpointError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+METRICS = "metrics.jsonl"
+CHECKPOINT = "checkpoint.pt"
+TRAIN_STATE = "train_state.pt"
+CHECKPOINT_DIR = "checkpoints"
+_STEP_FILE = re.compile(r"step_(\d+)\.pt")
+
+
+def write_json_atomic(path: Path, obj: object) -> None:
+    """Write `obj` as JSON so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=2, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_metric_records(path: Path, offset: int = 0) -> tuple[list[dict], int]:
+    """Records appended to `path` since byte `offset`, and the offset to pass next time.
+
+    Only complete lines are consumed, so a line being written is read on the next
+    call. A file shorter than `offset` was rewritten (a run restarted from scratch):
+    reading starts again at 0, and the caller should replace what it holds.
+    """
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        return [], 0
+    with f:
+        if os.fstat(f.fileno()).st_size < offset:
+            offset = 0
+        f.seek(offset)
+        data = f.read()
+    end = data.rfind(b"\n") + 1
+    records = [json.loads(line) for line in data[:end].splitlines() if line.strip()]
+    return records, offset + end
+
+
+def read_metrics(path: Path, offset: int = 0) -> tuple[pd.DataFrame, int]:
+    """`read_metric_records` as a DataFrame (one row per record, columns = union of keys)."""
+    import pandas as pd
+
+    records, new_offset = read_metric_records(path, offset)
+    return pd.DataFrame.from_records(records), new_offset
+
+
+def keep_metrics_up_to(path: Path, step: int) -> None:
+    """Drop records logged after `step` (the checkpoint a resume restarts from)."""
+    records, _ = read_metric_records(path)
+    kept = [r for r in records if int(r.get("step", 0)) <= step]
+    if len(kept) == len(records):
+        return
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in kept)
+    os.replace(tmp, path)
+
+
+def checkpoint_steps(run_dir: Path) -> list[int]:
+    """Steps of the periodic checkpoints in `run_dir`, ascending."""
+    folder = run_dir / CHECKPOINT_DIR
+    if not folder.is_dir():
+        return []
+    matches = (_STEP_FILE.fullmatch(p.name) for p in folder.iterdir())
+    return sorted(int(m.group(1)) for m in matches if m)
+
+
+def checkpoint_path(run_dir: Path, step: int | None = None) -> Path:
+    """The latest checkpoint (`step=None`) or the periodic one saved at `step`."""
+    if step is None:
+        return run_dir / CHECKPOINT
+    return run_dir / CHECKPOINT_DIR / f"step_{step:07d}.pt"
+
+
+def saved_step(run_dir: Path) -> int:
+    """The step `train_state.pt` would resume from; CheckpointError if it cannot be read."""
+    import torch
+
+    path = run_dir / TRAIN_STATE
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        return int(state["step"])
+    except Exception as e:  # torch raises RuntimeError/EOFError/UnpicklingError/KeyError/...
+        detail = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise CheckpointError(
+            f"{path}: cannot resume, the training state is truncated or corrupt ({detail})"
+        ) from None
