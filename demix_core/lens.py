@@ -113,50 +113,52 @@ def demix_lens(
     device = model.entity.device
     index = index if index is not None else KGIndex.build(kg).to(device)
     base = build_sampler(base_sampler, kg, index, base_options or {}, seed, device)
-    pos = positives.to(device)
-    B = len(pos)
-    head = torch.zeros(B, dtype=torch.bool, device=device)
-    if side == "head":
-        head = ~head
-    elif side == "both":
-        pos, head = torch.cat([pos, pos]), torch.cat([head, ~head])
+    pos, head = _rows(positives.to(device), side)  # (B, 3), (B,)
     cand = base.draw(pos, head, k)  # (B, K)
     pat_ids, pat_mask = pattern_positives(index, pos, head, pattern_cap, base.generator)
-    triples = corrupt(pos, cand, head)  # (B, K, 3)
-    h, r, t = triples.unbind(-1)
+    h, r, t = corrupt(pos, cand, head).unbind(-1)  # (B, K) each
     with torch.no_grad():
         query = model.query(pos, head)  # (B, De)
         table = model.entity[torch.cat([cand, pat_ids], dim=1)]  # (B, K + P, De)
         scores = model.match(query[:, None, :], table)  # (B, K + P)
-        tau = mpne_threshold(scores[:, k:], pat_mask, mu)  # (B,)
-        result = LensResult(
-            positives=pos,
-            head=head,
-            candidates=cand,
-            cand_scores=scores[:, :k],
-            pattern_ids=pat_ids,
-            pattern_mask=pat_mask,
-            pattern_scores=scores[:, k:],
-            tau=tau,
-            is_mpn=mpne_partition(scores[:, :k], tau),
-            partner_ids=torch.empty(0, dtype=torch.long),  # filled in by remix below
-            partner_label=torch.empty(0),
-            mixed_emb=torch.empty(0),
-            mixed_label=torch.empty(0),
-            mixed_scores=torch.empty(0),
-            is_true=index.truth.contains(h, r, t),
-            is_train_positive=index.train.contains(h, r, t),
-            query=query,
-            emb_table=table,
-            model_name=model.name,
-            gamma=float(model.gamma),
-            mu=mu,
-            alpha=alpha,
-            lambda_mode=lambda_mode,
-            seed=seed,
-            partner_cap=partner_cap,
-        )
+    tau = mpne_threshold(scores[:, k:], pat_mask, mu)  # (B,)
+    empty = torch.empty(0)  # partner and mix fields: filled in by remix below
+    result = LensResult(
+        positives=pos,
+        head=head,
+        candidates=cand,
+        cand_scores=scores[:, :k],
+        pattern_ids=pat_ids,
+        pattern_mask=pat_mask,
+        pattern_scores=scores[:, k:],
+        tau=tau,
+        is_mpn=mpne_partition(scores[:, :k], tau),
+        partner_ids=empty.long(),
+        partner_label=empty,
+        mixed_emb=empty,
+        mixed_label=empty,
+        mixed_scores=empty,
+        is_true=index.truth.contains(h, r, t),
+        is_train_positive=index.train.contains(h, r, t),
+        query=query,
+        emb_table=table,
+        model_name=model.name,
+        gamma=float(model.gamma),
+        mu=mu,
+        alpha=alpha,
+        lambda_mode=lambda_mode,
+        seed=seed,
+        partner_cap=partner_cap,
+    )
     return remix(result, alpha, lambda_mode, seed)
+
+
+def _rows(pos: Tensor, side: str) -> tuple[Tensor, Tensor]:
+    """Positives and corrupted side per row; "both" stacks tail rows, then head rows."""
+    tail = torch.zeros(len(pos), dtype=torch.bool, device=pos.device)
+    if side == "both":
+        return torch.cat([pos, pos]), torch.cat([tail, ~tail])
+    return pos, ~tail if side == "head" else tail
 
 
 def _partition(result: LensResult, mu: float) -> tuple[Tensor, Tensor]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from demix_core.errors import ConfigError
 from demix_core.sampling.base import Sampler, make_options
+from demix_core.sampling.demix import DemixSampler
 from demix_core.sampling.uniform import BernoulliSampler, UniformSampler
 
 SAMPLERS: dict[str, type[Sampler]] = {
     "uniform": UniformSampler,
     "bernoulli": BernoulliSampler,
+    "demix": DemixSampler,
 }
 
 

@@ -1,0 +1,236 @@
+"""The DeMix sampler (shared/DEMIX_SPEC.md): MPNE + AdaMix on top of any base sampler.
+
+The base sampler draws K candidates per positive; MPNE sorts them into marginal
+pseudo-negatives (MPN) and true negatives (TN) against a threshold built from the scores of
+the pattern's *train* positives; AdaMix mixes each candidate with a partner chosen by that
+verdict. The maths lives in `demix_core.demix`; this module wires it onto the sampler contract
+and holds the pieces the training-free lens (`demix_core.lens`) reuses.
+
+Truth (valid/test/hidden facts) is never read here: the verdict must be made from train alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from demix_core.data import KGIndex
+from demix_core.demix import (
+    adamix,
+    beta_lambda,
+    draw_hard_partners,
+    draw_pattern_partners,
+    draw_random_partners,
+    mpne_partition,
+    mpne_threshold,
+)
+from demix_core.errors import ConfigError
+from demix_core.sampling.base import Negatives, Sampler, check_positive
+
+LAMBDA_MODES = ("fixed", "beta")
+PARTNERS = ("verdict", "random")
+
+
+@dataclass(frozen=True)
+class DemixOptions:
+    base_sampler: str = "uniform"  # draws the K candidates (and chooses the corrupted side)
+    mu: float = 1.0  # MPNE range: 0 = above the mean positive, 1 = above the weakest one
+    alpha: float = 0.5  # AdaMix balance: weight of the candidate; 1 turns mixing off
+    lambda_mode: str = "fixed"  # "fixed": weight alpha; "beta": lambda ~ Beta(alpha, alpha)
+    pattern_cap: int = 32  # P: at most this many train positives of the pattern are scored
+    partner_cap: int = 8  # C: a TN's partner comes from the C hardest other candidates
+    mpne: bool = True  # False: every candidate is a TN (ablation)
+    adamix: bool = True  # False: no mixing, MPNs are dropped from the loss (ablation)
+    partner: str = "verdict"  # "random": partners uniform over the K candidates (ablation)
+    base_options: dict = field(default_factory=dict)  # forwarded to the base sampler
+
+
+def validate(options: DemixOptions) -> None:
+    """ConfigError naming the flag of the first option that makes no sense."""
+    if options.mu < 0:
+        raise ConfigError(f"--mu must be >= 0, got {options.mu}")
+    if not 0.0 <= options.alpha <= 1.0:
+        raise ConfigError(f"--alpha must be in [0, 1], got {options.alpha}")
+    check_positive("pattern_cap", options.pattern_cap)
+    check_positive("partner_cap", options.partner_cap)
+    if options.lambda_mode not in LAMBDA_MODES:
+        raise ConfigError(
+            f"--lambda-mode must be one of {LAMBDA_MODES}, got {options.lambda_mode!r}"
+        )
+    if options.partner not in PARTNERS:
+        raise ConfigError(f"--partner must be one of {PARTNERS}, got {options.partner!r}")
+    if options.base_sampler == "demix":
+        raise ConfigError("--base-sampler may not be 'demix' (DeMix refines another sampler)")
+
+
+def pattern_positives(
+    index: KGIndex, pos: Tensor, head: Tensor, cap: int, generator: torch.Generator
+) -> tuple[Tensor, Tensor]:
+    """Train answers T_q of each row's pattern, ids `(B, P)` and mask `(B, P)`, P = cap.
+
+    Rows with head False use `(h, r, ?)`, head True `(?, r, t)`; both gathers run on the whole
+    batch (cheap: B x P) and `where` picks per row. A positive that is not a train triple and
+    whose pattern has no train answer falls back to its own answer, so every row has one."""
+    t_ids, t_mask = index.tails.gather(index.tails.key(pos), cap, generator)  # (B, P)
+    h_ids, h_mask = index.heads.gather(index.heads.key(pos), cap, generator)  # (B, P)
+    ids = torch.where(head[:, None], h_ids, t_ids)
+    mask = torch.where(head[:, None], h_mask, t_mask)
+    empty = ~mask[:, 0]  # gather fills from column 0, so an empty row is False there
+    ids[:, 0] = torch.where(empty, torch.where(head, pos[:, 0], pos[:, 2]), ids[:, 0])
+    mask[:, 0] |= empty
+    return ids, mask
+
+
+def draw_partners(
+    is_mpn: Tensor,
+    pattern_mask: Tensor | None,
+    cand_scores: Tensor,
+    partner_cap: int,
+    generator: torch.Generator,
+    partner: str = "verdict",
+) -> Tensor:
+    """Each candidate's partner as a column `(B, K)` of `[candidates (K) | pattern (P)]`.
+
+    verdict: an MPN gets a train positive of its pattern (column >= K, label 1), a TN one of
+    the `partner_cap` hardest other candidates (label 0). random: any other candidate.
+    Both verdict draws are always made, so for a fixed generator state the partners depend on
+    the verdict only through which of the two each candidate takes."""
+    B, K = cand_scores.shape
+    if partner == "random":
+        return draw_random_partners(B, K, generator, cand_scores.device)
+    hard = draw_hard_partners(cand_scores, partner_cap, generator)  # (B, K) in [0, K)
+    if pattern_mask is None:
+        return hard
+    picks = draw_pattern_partners(pattern_mask, K, generator)  # (B, K) in [0, P)
+    return torch.where(is_mpn, K + picks, hard)
+
+
+def mix_weight(
+    shape: torch.Size | tuple[int, ...], alpha: float, lambda_mode: str, generator, device
+) -> float | Tensor:
+    """AdaMix weight of the candidate: alpha, or per-triple lambda ~ Beta(alpha, alpha)."""
+    if lambda_mode == "beta":
+        return beta_lambda(shape, alpha, generator).to(device)  # (B, K)
+    return alpha
+
+
+def _stats(
+    valid: Tensor,
+    is_mpn: Tensor,
+    cand_scores: Tensor,
+    labels: Tensor | None,
+    pattern: tuple[Tensor, Tensor, Tensor] | None,
+) -> dict[str, float]:
+    """Step diagnostics as python numbers, read back in one transfer. Means over no entries
+    are NaN. `valid`, `is_mpn`, `cand_scores`, `labels`: (B, K); `pattern`: (scores (B, P),
+    mask (B, P), tau (B,)), None when MPNE is off."""
+    mpn, tn = is_mpn & valid, ~is_mpn & valid
+    nan = cand_scores.new_tensor(float("nan"))
+
+    def mean(x: Tensor | None, mask: Tensor | None) -> Tensor:
+        if x is None or mask is None:
+            return nan
+        n = mask.sum()
+        return torch.where(n > 0, torch.where(mask, x, 0.0).sum() / n.clamp(min=1), nan)
+
+    pat_scores, pat_mask, tau = pattern if pattern is not None else (None, None, None)
+    values = {
+        "n_mpn": mpn.sum(),
+        "n_tn": tn.sum(),
+        "tau_mean": nan if tau is None else tau.mean(),
+        "score_pos_mean": mean(pat_scores, pat_mask),
+        "score_mpn_mean": mean(cand_scores, mpn),
+        "score_tn_mean": mean(cand_scores, tn),
+        "soft_label_mpn_mean": mean(labels, mpn),
+    }
+    numbers = torch.stack([v.to(nan.dtype) for v in values.values()]).tolist()
+    stats = dict(zip(values, numbers, strict=True))
+    stats["n_mpn"], stats["n_tn"] = int(stats["n_mpn"]), int(stats["n_tn"])
+    return stats
+
+
+class DemixSampler(Sampler):
+    """DeMix over a base sampler: `sample` returns mixed embeddings `(B, K, De)` and labels."""
+
+    name = "demix"
+    Options = DemixOptions
+    needs_model = True
+
+    def __init__(self, kg, index, options=None, seed: int = 0, device="cpu"):
+        super().__init__(kg, index, options, seed, device)
+        validate(self.options)
+        from demix_core.sampling.registry import SAMPLERS, build_sampler  # imports this module
+
+        name = self.options.base_sampler
+        if name not in SAMPLERS:
+            raise ConfigError(
+                f"--base-sampler: unknown sampler {name!r} (known: {', '.join(SAMPLERS)})"
+            )
+        try:
+            self.base = build_sampler(
+                name, kg, index, dict(self.options.base_options), seed, device
+            )
+        except ConfigError as exc:
+            raise ConfigError(f"--base-options: {exc}") from None
+        # The base draws with `seed`; DeMix's own draws use a derived seed so the two streams
+        # are not the same random bits.
+        self.generator.manual_seed((seed + 0x9E3779B9) % 2**63)
+
+    @classmethod
+    def check_model(cls, model) -> None:
+        """ConfigError unless the model can score candidate ids and mixed embeddings."""
+        if not callable(getattr(model, "score_candidates", None)) or not isinstance(
+            getattr(model, "entity", None), Tensor
+        ):
+            kind = type(model).__name__
+            raise ConfigError(
+                f"--sampler demix needs a model with score_candidates and an entity table, "
+                f"got {kind}"
+            )
+
+    def sample(self, model, pos: Tensor, step: int, k: int, filtered: bool = False) -> Negatives:
+        self.check_model(model)
+        opt = self.options
+        base = self.base.sample(model, pos, step, k, filtered)
+        if base.emb is not None:
+            raise ConfigError(f"--base-sampler {opt.base_sampler!r} mixes embeddings itself")
+        head, cand = base.head, base.ids  # (B,), (B, K)
+        valid = base.mask if base.mask is not None else torch.ones_like(cand, dtype=torch.bool)
+        pat_ids = pat_mask = pattern = None
+        with torch.no_grad():
+            cand_scores = model.score_candidates(pos, head, cand)  # (B, K)
+            is_mpn = torch.zeros_like(cand, dtype=torch.bool)
+            if opt.mpne:
+                pat_ids, pat_mask = pattern_positives(
+                    self.index, pos, head, opt.pattern_cap, self.generator
+                )  # (B, P)
+                pat_scores = model.score_candidates(pos, head, pat_ids)  # (B, P)
+                tau = mpne_threshold(pat_scores, pat_mask, opt.mu)  # (B,)
+                is_mpn = mpne_partition(cand_scores, tau)  # (B, K)
+                pattern = (pat_scores, pat_mask, tau)
+        if not opt.adamix:
+            stats = _stats(valid, is_mpn, cand_scores, None, pattern)
+            return Negatives(cand, head, mask=valid & ~is_mpn, mpn=is_mpn, stats=stats)
+
+        col = draw_partners(
+            is_mpn, pat_mask, cand_scores, opt.partner_cap, self.generator, opt.partner
+        )  # (B, K) into [candidates | pattern]
+        table = cand if pat_ids is None else torch.cat([cand, pat_ids], dim=1)  # (B, K + P)
+        partner_ids = table.gather(1, col)  # (B, K)
+        partner_label = (col >= cand.shape[1]).to(model.entity.dtype)  # 1 = a train positive
+        weight = mix_weight(cand.shape, opt.alpha, opt.lambda_mode, self.generator, cand.device)
+        # F.embedding: same rows as model.entity[ids], with a much cheaper backward.
+        cand_emb, partner_emb = (F.embedding(x, model.entity) for x in (cand, partner_ids))
+        emb, labels = adamix(cand_emb, partner_emb, partner_label, weight)  # (B, K, De), (B, K)
+        stats = _stats(valid, is_mpn, cand_scores, labels, pattern)
+        return Negatives(cand, head, emb, labels, base.mask, is_mpn, stats)
+
+    def state_dict(self) -> dict:
+        return {"generator": self.generator.get_state(), "base": self.base.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.set_state(state["generator"])
+        self.base.load_state_dict(state["base"])
