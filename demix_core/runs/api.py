@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import shutil
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -49,7 +50,7 @@ class RunStore:
         self._local.conn = db.connect(self.home)  # create/migrate now: a bad store fails here
 
     @property
-    def conn(self) -> db.sqlite3.Connection:
+    def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = db.connect(self.home)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import threading
 import traceback
 from collections.abc import Callable
@@ -73,11 +74,11 @@ class _Heartbeat(threading.Thread):
                 if db.now() - last_beat >= HEARTBEAT_S:
                     beat(conn, self.run_id, self.cb)
                     last_beat = db.now()
-            except db.sqlite3.OperationalError:
+            except sqlite3.OperationalError:
                 pass  # a busy store only delays this beat; the next poll retries
         conn.close()
 
-    def _poll(self, conn: db.sqlite3.Connection) -> None:
+    def _poll(self, conn: sqlite3.Connection) -> None:
         row = conn.execute(
             "SELECT status, pid, cancel_requested FROM runs WHERE id = ?", (self.run_id,)
         ).fetchone()
@@ -87,7 +88,7 @@ class _Heartbeat(threading.Thread):
             self.cb.request_stop("cancel")
 
 
-def beat(conn: db.sqlite3.Connection, run_id: str, cb: RunCallback) -> None:
+def beat(conn: sqlite3.Connection, run_id: str, cb: RunCallback) -> None:
     conn.execute(
         "UPDATE runs SET heartbeat = ?, step = ?, metrics = ?, "
         "checkpoint_step = COALESCE(?, checkpoint_step) "
@@ -96,7 +97,7 @@ def beat(conn: db.sqlite3.Connection, run_id: str, cb: RunCallback) -> None:
     )
 
 
-def claim(conn: db.sqlite3.Connection, run_id: str) -> dict:
+def claim(conn: sqlite3.Connection, run_id: str) -> dict:
     """Take the run for this process: queued, or claimed by the server for us."""
     me = os.getpid()
     with db.write(conn):
@@ -107,8 +108,8 @@ def claim(conn: db.sqlite3.Connection, run_id: str) -> dict:
         if row["status"] != "queued" and not mine:
             raise db.StoreError(f"run {run_id} is {row['status']}, not waiting for a worker")
         conn.execute(
-            "UPDATE runs SET status = 'running', pid = ?, heartbeat = ?, cancel_requested = 0, "
-            "error = NULL, started_at = COALESCE(started_at, ?) WHERE id = ?",
+            "UPDATE runs SET status = 'running', pid = ?, heartbeat = ?, error = NULL, "
+            "started_at = COALESCE(started_at, ?) WHERE id = ?",
             (me, db.now(), db.now(), run_id),
         )
     return db.decode(row)
@@ -119,7 +120,7 @@ def run_one(home: Path, run_id: str, train_fn: TrainFn = train) -> str:
     conn = db.connect(home)
     row = claim(conn, run_id)
     cb = RunCallback()
-    cb.step = row["step"]
+    cb.step, cb.metrics = row["step"], row["metrics"]  # a resumed run keeps its latest values
     heartbeat = _Heartbeat(home, run_id, cb)
     heartbeat.start()
     previous = signal.signal(signal.SIGTERM, lambda *_: cb.request_stop("terminate"))

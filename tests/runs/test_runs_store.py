@@ -8,9 +8,10 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
-from runs_support import NATIONS, tiny_config
+from runs_support import tiny_config
 
 from demix_core.errors import CheckpointError, ConfigError
 from demix_core.runs import RunStore, StoreError, db, queue, sweep
@@ -184,7 +185,7 @@ for i in range(25):
 
 def test_two_processes_submitting_at_once_lose_nothing(store):
     start = str(time.time() + 3.0)  # both import first, then submit together
-    here = str(NATIONS.parents[2] / "tests" / "runs")
+    here = str(Path(__file__).parent)
     procs = [
         subprocess.Popen([sys.executable, "-c", SUBMITTER, str(store.home), start, here])
         for _ in range(2)
