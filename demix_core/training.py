@@ -8,6 +8,7 @@ cancelled or interrupted run resumes where it stopped). Every file is written at
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -52,10 +53,35 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _step_loss(model, pos, head, cand, labels, mask, subsample, adv, reg_kind, reg_weight):
-    pos_score = model.score_triples(pos)  # (B,)
-    neg_score = model.score_candidates(pos, head, cand)  # (B, K)
-    loss = kge_loss(pos_score, neg_score, labels, mask, adv, subsample)
+def _loss_core(scorer, gamma, anchor, rel, target, head, cand, labels, mask, subsample, adv):
+    """Loss from gathered embeddings: the part worth compiling (one fused kernel forward and
+    one backward). The gathers stay outside, so their backward is eager PyTorch's sorted
+    embedding backward rather than a compiled scatter with atomics."""
+    q = scorer.query(anchor, rel, head)  # (B, De)
+    pos_score = scorer.match(q, target, gamma)  # (B,)
+    neg_score = scorer.match(q[:, None, :], cand, gamma)  # (B, K)
+    return kge_loss(pos_score, neg_score, labels, mask, adv, subsample)
+
+
+def _step_loss(
+    model, pos, head, cand, labels, mask, subsample, adv, reg_kind, reg_weight, core=_loss_core
+):
+    anchor = model.ent(torch.where(head, pos[:, 2], pos[:, 0]))  # (B, De)
+    target = model.ent(torch.where(head, pos[:, 0], pos[:, 2]))  # (B, De)
+    cand_emb = model.ent(cand) if cand.dtype == torch.long else cand  # (B, K, De)
+    loss = core(
+        model.scorer,
+        model.gamma,
+        anchor,
+        model.rel(pos[:, 1]),
+        target,
+        head,
+        cand_emb,
+        labels,
+        mask,
+        subsample,
+        adv,
+    )
     if reg_kind != "none" and reg_weight > 0:
         loss = loss + reg_weight * model.regularizer(pos, reg_kind)
     return loss
@@ -89,7 +115,8 @@ class _Run:
         self.sampler = build_sampler(
             config.sampler, self.kg, self.index, config.sampler_options, config.seed, self.device
         )
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        # fused Adam: one pass over the (large, dense) embedding tables instead of several
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr, fused=True)
         self.train = self.kg.train.to(self.device)
         self.subsample = (
             subsampling_weights(self.kg.train, self.kg.num_entities, self.kg.num_relations).to(
@@ -175,9 +202,44 @@ def train(
     os.replace(tmp, out / "config.json")
     work = config.steps * config.batch_size * config.negatives * config.dim
     set_compile(decide(config.compile, work, threshold=2e11))
-    loss_fn = maybe_compiled("step_loss", _step_loss)
+    loss_fn = make_loss_fn()
     with open(out / "metrics.jsonl", "a") as fh:
         return _loop(run, loss_fn, callbacks, fh)
+
+
+def make_loss_fn():
+    """The step's loss, with its core compiled when compilation is on."""
+    return functools.partial(_step_loss, core=maybe_compiled("loss_core", _loss_core))
+
+
+def train_step(run: _Run, loss_fn) -> tuple:
+    """One optimisation step; returns (loss, positives, negatives) for logging."""
+    cfg, model = run.config, run.model
+    pos, sub = run.batch(run.step)
+    neg = run.sampler.sample(model, pos, run.step, cfg.negatives, cfg.filter_negatives)
+    cand = neg.emb if neg.emb is not None else neg.ids
+    loss = loss_fn(
+        model,
+        pos,
+        neg.head,
+        cand,
+        neg.labels,
+        neg.mask,
+        sub,
+        cfg.adv_temperature,
+        cfg.regularization,
+        cfg.reg_weight,
+    )
+    if not torch.isfinite(loss):
+        raise TrainingDiverged(
+            f"loss became {loss.item()} at step {run.step}; try a smaller --lr. "
+            "The last good checkpoint is kept."
+        )
+    run.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    run.opt.step()
+    run.step += 1
+    return loss, pos, neg
 
 
 def _loop(run: _Run, loss_fn, callbacks, fh) -> dict:
@@ -186,30 +248,7 @@ def _loop(run: _Run, loss_fn, callbacks, fh) -> dict:
     for note in notices:
         _write(fh, {"kind": "notice", "step": run.step, "text": note})
     while run.step < cfg.steps:
-        pos, sub = run.batch(run.step)
-        neg = run.sampler.sample(model, pos, run.step, cfg.negatives, cfg.filter_negatives)
-        cand = neg.emb if neg.emb is not None else neg.ids
-        loss = loss_fn(
-            model,
-            pos,
-            neg.head,
-            cand,
-            neg.labels,
-            neg.mask,
-            sub,
-            cfg.adv_temperature,
-            cfg.regularization,
-            cfg.reg_weight,
-        )
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(
-                f"loss became {loss.item()} at step {run.step}; try a smaller --lr. "
-                "The last good checkpoint is kept."
-            )
-        run.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        run.opt.step()
-        run.step += 1
+        loss, pos, neg = train_step(run, loss_fn)
         run.seconds = time.perf_counter() - t0
         if run.step % cfg.log_every == 0 or run.step == cfg.steps:
             now = time.perf_counter()

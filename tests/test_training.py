@@ -86,9 +86,9 @@ def test_divergence_stops_with_a_message_and_keeps_the_checkpoint(tmp_path, monk
     real = training._step_loss
     calls = {"n": 0}
 
-    def flaky(*args):
+    def flaky(*args, **kw):
         calls["n"] += 1
-        loss = real(*args)
+        loss = real(*args, **kw)
         return loss * float("nan") if calls["n"] > 25 else loss
 
     monkeypatch.setattr(training, "_step_loss", flaky)

@@ -1,0 +1,18 @@
+# The two commands a newcomer needs:
+#   make app   - set everything up and start the app (http://127.0.0.1:8501)
+#   make test  - set everything up and run the whole test suite (browser test included)
+.PHONY: setup app test lint
+
+setup:
+	@scripts/setup.sh
+
+app: setup
+	NUMBA_CACHE_DIR=$(CURDIR)/.numba_cache .venv/bin/streamlit run app.py
+
+test: setup
+	@scripts/ensure_chromium.sh
+	NUMBA_CACHE_DIR=$(CURDIR)/.numba_cache .venv/bin/python -m pytest
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
