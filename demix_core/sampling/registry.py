@@ -5,11 +5,18 @@ from __future__ import annotations
 from demix_core.errors import ConfigError
 from demix_core.sampling.base import Sampler, make_options
 from demix_core.sampling.demix import DemixSampler
+from demix_core.sampling.mixkg import MixKGSampler
+from demix_core.sampling.nscaching import NSCachingSampler
+from demix_core.sampling.sans import RWSANSSampler, SANSSampler
 from demix_core.sampling.uniform import BernoulliSampler, UniformSampler
 
 SAMPLERS: dict[str, type[Sampler]] = {
     "uniform": UniformSampler,
     "bernoulli": BernoulliSampler,
+    "nscaching": NSCachingSampler,
+    "sans": SANSSampler,
+    "rw-sans": RWSANSSampler,
+    "mixkg": MixKGSampler,
     "demix": DemixSampler,
 }
 
