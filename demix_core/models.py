@@ -191,18 +191,25 @@ def _distance_block(name: str, q: torch.Tensor, ent: torch.Tensor, gamma: float)
     return SCORERS[name].match(q[:, None, :], ent[None, :, :], gamma)
 
 
-_COMPILED: dict = {}
-
-
 def all_distances(name: str, q: torch.Tensor, ent: torch.Tensor, gamma: float, chunk: int = 0):
-    """`(B, E)` scores for the distance models, in query chunks that bound memory.
+    """`(B, E)` scores for the distance models, in query chunks.
 
-    The broadcast `(chunk, E, De)` difference is the costly part; under `torch.compile`
-    (see `demix_core.compile`) it becomes one fused reduction that never materialises it."""
-    from demix_core.compile import maybe_compiled
+    Eager, the broadcast `(chunk, E, De)` difference is materialised, so chunks are sized to
+    bound memory. Under `torch.compile` (see `demix_core.compile`) it becomes one fused
+    reduction that never materialises it; chunks are then a fixed 64 queries (the last one
+    padded) so one static-shape kernel serves every call."""
+    from demix_core.compile import compile_enabled, maybe_compiled
 
-    fn = maybe_compiled("distance_block", _distance_block)
-    if chunk <= 0:
-        chunk = max(1, int(2**25 // max(1, ent.shape[0] * ent.shape[1])))
-    out = [fn(name, q[i : i + chunk], ent, gamma) for i in range(0, len(q), chunk)]
+    if compile_enabled():
+        fn, chunk = maybe_compiled("distance_block", _distance_block, dynamic=False), 64
+    else:
+        fn = _distance_block
+        chunk = chunk or max(1, int(2**25 // max(1, ent.shape[0] * ent.shape[1])))
+    out = []
+    for i in range(0, len(q), chunk):
+        block = q[i : i + chunk]
+        n = len(block)
+        if compile_enabled() and n < chunk:
+            block = torch.cat([block, block.new_zeros(chunk - n, block.shape[1])])
+        out.append(fn(name, block, ent, gamma)[:n])
     return torch.cat(out) if out else q.new_zeros(0, ent.shape[0])
