@@ -67,6 +67,7 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         ("log-every", int),
         ("checkpoint-every", int),
         ("seed", int),
+        ("time-budget", float),
     ):
         p.add_argument(
             f"--{flag}", type=kind, default=None, help="(default: recommended per dataset)"

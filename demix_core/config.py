@@ -25,6 +25,7 @@ class TrainConfig:
     batch_size: int = 512  # positives per step
     negatives: int = 128  # K candidates per positive
     steps: int = 2000  # optimisation steps
+    time_budget: float = 0.0  # stop training after this many seconds (0 = no limit)
     adv_temperature: float = 1.0  # self-adversarial temperature; 0 = uniform weights
     regularization: str = "none"  # none | n3 | l2 (for DistMult/ComplEx)
     reg_weight: float = 0.0  # regulariser weight
@@ -70,6 +71,8 @@ class TrainConfig:
                 raise ConfigError(
                     f"--{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}"
                 )
+        if self.time_budget < 0:
+            raise ConfigError(f"--time-budget must be >= 0, got {self.time_budget}")
         if not self.lr > 0:
             raise ConfigError(f"--lr must be > 0, got {self.lr}")
         if self.adv_temperature < 0:
@@ -202,6 +205,7 @@ TRAIN_FLAGS = (
     "early_stopping",
     "log_every",
     "checkpoint_every",
+    "time_budget",
     "seed",
     "device",
     "compile",

@@ -271,6 +271,8 @@ def _loop(run: _Run, loss_fn, callbacks, fh) -> dict:
                 break
         elif cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0:
             run.save(callbacks, keep=True)
+        if cfg.time_budget and run.seconds >= cfg.time_budget:
+            break  # equal wall-clock budgets: stop here and evaluate as if done
         if any(cb.should_stop() for cb in callbacks):
             run.save(callbacks, keep=True)
             return {"status": "cancelled", "step": run.step}
