@@ -3,6 +3,9 @@
 #   make test  - set everything up and run the whole test suite (browser test included)
 .PHONY: setup app test lint
 
+# Spinning OpenMP threads crawl when the app and a training worker share 2 cores.
+export OMP_WAIT_POLICY ?= PASSIVE
+
 setup:
 	@scripts/setup.sh
 
