@@ -1,0 +1,464 @@
+"""What every page shares: the store handle, the sidebar and glossary, widget values that
+survive a page change, incremental metrics reads, and the small tables the pages show."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib
+import io
+import json
+import os
+import re
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from demix_core.errors import DemixError
+from demix_core.runs import RunStore, StoreError, default_home
+
+# Streamlit runs a `pages/` folder beside the entry script the old way (each file alone, no
+# router, every file listed) until st.navigation has run once in this server process. A deep
+# link that arrives first (a reload of /runs after a server restart) is sent through app.py.
+if PagesManager.uses_pages_directory:
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+GLOSSARY = {
+    "Negative sampling": "A KGE model learns from true triples (h, r, t) and from *negatives* "
+    "made by replacing h or t with another entity. Those replacements are assumed false.",
+    "False negative": "A sampled 'negative' that is in fact true, only missing from the "
+    "training graph. Training pushes its score down: the model learns a wrong fact.",
+    "MPNE": "Marginal pseudo-negative estimator: sorts each sampled negative by comparing its "
+    "score with a threshold built from the scores of the known answers of the same query.",
+    "MPN": "Marginal pseudo-negative: a negative scored like a true fact (above the MPNE "
+    "threshold), so probably a false negative.",
+    "TN": "True negative: a sampled negative scored below the MPNE threshold.",
+    "mu": "MPNE range. tau = mean - mu * (mean - min) of the known positives' scores: 0 keeps "
+    "only negatives above the average positive, 1 above the weakest one, more widens it.",
+    "AdaMix": "Adaptive mixup: an MPN is mixed with a known positive (a partially positive "
+    "triple with a soft label), a TN with a harder negative.",
+    "alpha": "AdaMix balance, the weight of the sampled negative in the mix; 1 turns mixing off.",
+    "Base sampler": "The sampler whose candidates DeMix refines (uniform, Bernoulli, ...).",
+    "Self-adversarial": "Weights the negatives by softmax of their scores (RotatE), so hard "
+    "negatives count more; the adversarial temperature sets how much.",
+    "MRR / Hits@10": "Filtered link prediction: the mean reciprocal rank of the true answer "
+    "among all entities (other known true answers removed), and how often it ranks in the top 10.",
+    "Sweep": "A grid of runs over some settings (here mu x alpha), compared on one heatmap.",
+}
+FIELDS = {  # config field (as named in error messages) -> form label
+    "dim": "Embedding dim",
+    "steps": "Steps",
+    "batch-size": "Batch size",
+    "negatives": "Negatives",
+    "lr": "Learning rate",
+    "mu": "mu",
+    "alpha": "alpha",
+    "eval-every": "Validate every",
+    "gamma": "Margin gamma",
+    "adv-temperature": "Adversarial temperature",
+    "base-sampler": "Base sampler",
+}
+
+
+@st.cache_resource(show_spinner=False)
+def _store(home: str) -> RunStore:
+    return RunStore(home)
+
+
+def store() -> RunStore:
+    """The run store of `$DEMIX_HOME` (one handle per location, shared by all sessions)."""
+    return _store(str(default_home().resolve()))
+
+
+def autostart() -> bool:
+    """Whether submitting starts the background queue (`DEMIX_NO_WORKERS=1` only queues)."""
+    return os.environ.get("DEMIX_NO_WORKERS", "") in ("", "0")
+
+
+def sidebar() -> None:
+    s = store()
+    runs = s.records()
+    counts = pd.Series([r["status"] for r in runs]).value_counts().to_dict() if runs else {}
+    with st.sidebar:
+        st.caption(f"Run store `{s.home}`")
+        busy = {k: counts.get(k, 0) for k in ("running", "queued")}
+        if any(busy.values()):
+            st.caption(" · ".join(f"{n} {k}" for k, n in busy.items()))
+        if busy["queued"] and not busy["running"] and s.server_pid() is None and autostart():
+            st.warning("Runs are queued but no worker is serving the queue.")
+            if st.button("Start the queue", key="sidebar_start_queue"):
+                s.ensure_server()
+        with st.expander("Glossary"):
+            for term, meaning in GLOSSARY.items():
+                st.markdown(f"**{term}**: {meaning}")
+
+
+def field_error(err: Exception) -> str:
+    """A DemixError's text, led by the form field it names (`--lr must...` -> Learning rate)."""
+    text = str(err)
+    match = re.search(r"--([a-z][a-z-]*)", text)
+    label = FIELDS.get(match.group(1)) if match else None
+    return f"**{label}**: {text}" if label else text
+
+
+# A first visit's demo: about a minute per run on 2 CPU cores, with a valid MRR point
+# every 100 steps, so curves appear while the visitor watches.
+DEMO = dict(dim=100, batch_size=256, negatives=32, steps=1000, eval_every=100, log_every=10)
+
+
+def quick_demo() -> list[str]:
+    """Queue RotatE on UMLS with uniform self-adversarial negatives, then the same with DeMix."""
+    from demix_core.config import make_config
+
+    plain = make_config("umls", "rotate", "uniform", **DEMO)
+    demix = make_config(
+        "umls", "rotate", "demix", sampler_options={"base_sampler": "uniform"}, **DEMO
+    )
+    s = store()
+    return [
+        s.submit(plain, name="Quick demo: RotatE + uniform (self-adv.)", start=autostart()),
+        s.submit(demix, name="Quick demo: RotatE + DeMix over uniform", start=autostart()),
+    ]
+
+
+def sampler_settings(sampler: str, options: dict) -> dict:
+    """Every option of a run's sampler, defaults filled in (what the run really used)."""
+    from dataclasses import asdict
+
+    from demix_core.sampling.base import make_options
+    from demix_core.sampling.registry import sampler_class
+
+    try:
+        return asdict(make_options(sampler_class(sampler).Options, options, sampler))
+    except DemixError:
+        return dict(options)
+
+
+def check_sampler(sampler: str, options: dict) -> None:
+    """ConfigError (naming the option) for options the sampler would refuse at start."""
+    from demix_core.sampling.base import make_options
+    from demix_core.sampling.registry import sampler_class
+
+    opts = make_options(sampler_class(sampler).Options, options, sampler)
+    if sampler == "demix":
+        from demix_core.sampling.demix import validate
+
+        sampler_class(opts.base_sampler)
+        validate(opts)
+
+
+# --------------------------------------------------------------------------- session
+
+
+def restore(keys, defaults: dict | None = None) -> None:
+    """Give each widget key its value from the last visit (else from `defaults`) before it
+    is drawn: Streamlit forgets a widget's state once a run of another page leaves it out."""
+    saved, defaults = st.session_state.setdefault("saved", {}), defaults or {}
+    for key in keys:
+        if key not in st.session_state and (key in saved or key in defaults):
+            st.session_state[key] = saved.get(key, defaults.get(key))
+
+
+def remember(keys) -> None:
+    """Copy widget values into the plain `saved` dict, which survives page changes."""
+    saved = st.session_state.setdefault("saved", {})
+    saved.update({k: st.session_state[k] for k in keys if k in st.session_state})
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _chunk(home: str, run_id: str, offset: int, size: int, inode: int) -> tuple:
+    """Records past `offset` of a run's metrics log; `size`/`inode` make a grown or replaced
+    file a different key, so a cached chunk is never stale."""
+    return _store(home).read_metrics(run_id, offset)
+
+
+def metrics(run_id: str) -> pd.DataFrame:
+    """All metrics records of a run, read incrementally: this session keeps (inode, offset,
+    frame) per run and each call reads only the bytes appended since."""
+    s = store()
+    feeds = st.session_state.setdefault("metric_feeds", {})
+    try:
+        stat = (s.run_dir(run_id) / "metrics.jsonl").stat()
+        size, inode = stat.st_size, stat.st_ino
+    except FileNotFoundError:
+        size, inode = 0, 0
+    inode_held, offset, frame = feeds.get(run_id, (None, 0, pd.DataFrame()))
+    if inode_held != inode or size < offset:  # rewritten (fresh restart or resume trim)
+        offset, frame = 0, pd.DataFrame()
+    if size > offset:
+        chunk, offset = _chunk(str(s.home), run_id, offset, size, inode)
+        if not chunk.empty:
+            frame = chunk if frame.empty else pd.concat([frame, chunk], ignore_index=True)
+    feeds[run_id] = (inode, offset, frame)
+    return frame
+
+
+def poll_start() -> tuple[float, float]:
+    return time.perf_counter(), time.thread_time()
+
+
+def poll_cost(start: tuple[float, float]) -> None:
+    """Show when a live view was drawn and the server time it took since `poll_start()`:
+    wall time, and the CPU time of this script thread (what the poll itself costs when
+    training processes share the cores)."""
+    wall, cpu = time.perf_counter() - start[0], time.thread_time() - start[1]
+    st.caption(
+        f"Updated {time.strftime('%H:%M:%S')} in {wall * 1000:.0f} ms of server time "
+        f"({cpu * 1000:.0f} ms CPU)"
+    )
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def label(run: dict) -> str:
+    return f"{run['name']} · {run['status']} · {run['id'][-6:]}"
+
+
+def short(run: dict) -> str:
+    return f"{run['name']} ({run['id'][-6:]})"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds:
+        return ""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    m, s = divmod(seconds, 60)
+    return f"{m} min {s:02d} s" if m < 60 else f"{m // 60} h {m % 60:02d} min"
+
+
+def timing(run: dict, now: float | None = None) -> tuple[float | None, float | None]:
+    """(elapsed, remaining) seconds: remaining from the run's own pace (training seconds
+    per step, which survives resumes), elapsed in wall time since it started."""
+    now = now or time.time()
+    if not run.get("started_at"):
+        return None, None
+    elapsed = (run.get("finished_at") or now) - run["started_at"]
+    if run["status"] != "running":
+        return elapsed, None
+    trained = (run.get("metrics") or {}).get("seconds") or elapsed
+    done = run["step"]
+    return elapsed, (trained / done * (run["steps"] - done) if done else None)
+
+
+def number_columns(table: pd.DataFrame) -> dict:
+    """column_config showing the table's float columns with three decimals."""
+    floats = table.select_dtypes("float").columns
+    return {c: st.column_config.NumberColumn(format="%.3f") for c in floats if c != "progress"}
+
+
+def runs_table(runs: list[dict]) -> pd.DataFrame:
+    rows = []
+    for r in runs:
+        elapsed, remaining = timing(r)
+        m, f = r.get("metrics") or {}, r.get("final") or {}
+        rows.append(
+            {
+                "name": r["name"],
+                "status": r["status"],
+                "progress": r["progress"],
+                "step": f"{r['step']}/{r['steps']}",
+                "elapsed": duration(elapsed),
+                "remaining": duration(remaining),
+                "valid MRR": m.get("valid_mrr"),
+                "test MRR": f.get("mrr"),
+                "sampler": r["sampler"],
+                "dataset": Path(str(r["dataset"])).name,
+                "id": r["id"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def final_table(key: tuple, _runs: list[dict]) -> pd.DataFrame:
+    """Settings and last metrics of `_runs`; `key` = ((id, step, status), ...) says when the
+    cached table is stale (a run moved on)."""
+    rows = []
+    for r in _runs:
+        cfg, m, f = r["config"], r["metrics"], r["final"]
+        opts = sampler_settings(r["sampler"], cfg.get("sampler_options") or {})
+        rows.append(
+            {
+                "run": short(r), "status": r["status"], "dataset": Path(str(r["dataset"])).name,
+                "model": r["model"], "sampler": r["sampler"], "base": opts.get("base_sampler"),
+                "mu": opts.get("mu"), "alpha": opts.get("alpha"), "steps": r["step"],
+                "last valid MRR": m.get("valid_mrr"), "test MRR": f.get("mrr"),
+                "test Hits@1": f.get("hits@1"), "test Hits@3": f.get("hits@3"),
+                "test Hits@10": f.get("hits@10"), "training s": f.get("train_seconds", m.get("seconds")),
+                "dim": cfg["dim"], "negatives": cfg["negatives"], "lr": cfg["lr"],
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets" / "datasets"  # = demix_core.data.ASSETS
+
+
+@st.cache_data(show_spinner=False)
+def builtin_stats() -> list[dict]:
+    """`KG.stats()` of every built-in dataset. Counting needs torch and ~3 s, so the result
+    is kept as JSON in the store's `cache/`, keyed by the datasets' pinned checksums: Home
+    then draws without importing torch, also after a server restart."""
+    key = hashlib.sha256((ASSETS / "SHA256SUMS").read_bytes()).hexdigest()[:16]
+    path = store().home / "cache" / f"builtin-stats-{key}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass
+    from demix_core.data import BUILTIN
+    from demix_core.runs.files import write_json_atomic
+
+    stats = [dataset_stats(name) for name in BUILTIN]
+    write_json_atomic(path, stats)
+    return stats
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Import torch and the training stack in the background, once per server process,
+    after the first page is drawn, so that the first visit to Train does not wait for it."""
+    thread = threading.Thread(
+        target=importlib.import_module, args=("demix_core.training",), daemon=True
+    )
+    thread.start()
+    return thread
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def dataset_stats(name: str) -> dict:
+    """KG.stats() of a dataset (DatasetError propagates for the page to show)."""
+    from demix_core.data import load_dataset
+
+    return load_dataset(name).stats()
+
+
+# --------------------------------------------------------------------------- uploads
+
+MAX_UNPACKED = 500 * 2**20  # a .gz upload may not unpack past this (no decompression bombs)
+
+
+def save_upload(files: dict) -> Path:
+    """Write uploaded splits (`{"train": UploadedFile, ...}`) as plain text under the store's
+    `uploads/<content hash>/`; the bytes are only ever read as text by `load_dataset`."""
+    from demix_core.errors import DatasetError
+
+    data = {}
+    for split, f in files.items():
+        raw = f.getvalue()
+        if raw[:2] == b"\x1f\x8b":
+            try:
+                raw = gzip.GzipFile(fileobj=io.BytesIO(raw)).read(MAX_UNPACKED + 1)
+            except (OSError, EOFError) as e:
+                raise DatasetError(f"{f.name}: not a readable gzip file ({e})") from None
+            if len(raw) > MAX_UNPACKED:
+                raise DatasetError(f"{f.name}: unpacks to more than {MAX_UNPACKED >> 20} MB")
+        data[split] = raw
+    digest = hashlib.sha256()
+    for split in sorted(data):
+        digest.update(split.encode() + hashlib.sha256(data[split]).digest())
+    folder = store().home / "uploads" / digest.hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, raw in data.items():
+        tmp = folder / f".{split}.tmp"
+        tmp.write_bytes(raw)
+        tmp.replace(folder / f"{split}.txt")
+    return folder
+
+
+def dataset_picker() -> str | None:
+    """Dataset widgets of the Train page: a built-in, a synthetic KG or uploaded splits.
+    Returns the `load_dataset` name, or None while there is no loadable choice (the reason
+    is shown)."""
+    from demix_core.data import BUILTIN
+
+    kinds = ["built-in", "synthetic", "upload"]
+    source = st.radio("Dataset", kinds, key="train_source", horizontal=True)
+    dataset = None
+    if source == "built-in":
+        dataset = st.selectbox("Built-in dataset", BUILTIN, key="train_builtin")
+    elif source == "synthetic":
+        a, b, c = st.columns(3)
+        n = a.number_input("Entities", min_value=16, max_value=200_000, key="train_entities")
+        h = b.slider("Hidden fraction", 0.05, 0.95, step=0.05, key="train_hidden")
+        s = c.number_input("Graph seed", min_value=0, step=1, key="train_synth_seed")
+        dataset = f"synthetic:entities={n},hidden={h:g},seed={s}"
+    else:
+        st.caption("Tab-separated `head relation tail` lines, plain text or gzip, 50 MB a file.")
+        splits = ("train", "valid", "test")
+        files = {x: c.file_uploader(x, type=["txt", "tsv", "gz"]) for x, c in zip(splits, st.columns(3))}  # fmt: skip
+        if all(files.values()):
+            try:
+                st.session_state["train_upload"] = str(save_upload(files))
+            except DemixError as e:
+                st.error(str(e))
+        dataset = st.session_state.get("train_upload")
+        if dataset:
+            st.caption(f"Using the uploaded splits in `{dataset}`.")
+    if dataset:
+        try:
+            stats = dataset_stats(dataset)
+        except DemixError as e:
+            st.error(str(e))
+            if source == "upload":  # keep no folder that cannot be trained on
+                shutil.rmtree(dataset, ignore_errors=True)
+                st.session_state.pop("train_upload", None)
+            return None
+        skip = ("name", "unseen_valid", "unseen_test")
+        st.caption(" · ".join(f"{v:,} {k}" for k, v in stats.items() if v and k not in skip))
+    return dataset
+
+
+def run_actions(s: RunStore, run: dict) -> None:
+    """Cancel / resume / delete (confirmed) buttons and downloads for one run."""
+    from demix_core.runs.db import ACTIVE
+    from demix_core.runs.files import CHECKPOINT, METRICS
+
+    rid, status, folder = run["id"], run["status"], s.run_dir(run["id"])
+    act, keep = st.columns([3, 2])
+    try:
+        if status in ACTIVE:
+            if act.button("Cancel run", icon=":material/stop:"):
+                act.info(f"Run {rid}: {s.cancel(rid)}.")
+        else:
+            low = run["step"] + 1 if status == "done" else max(run["step"], 1)
+            target = act.number_input(
+                "Resume up to step", min_value=low, value=max(low, run["steps"])
+            )
+            if act.button("Resume run", icon=":material/play_arrow:"):
+                s.resume(rid, int(target), start=autostart())
+                st.rerun()
+            if act.button("Delete run", icon=":material/delete:"):
+                st.session_state["confirm_delete"] = rid
+            if st.session_state.get("confirm_delete") == rid:
+                act.warning(
+                    f"Delete {run['name']} and its folder `{folder}`? This cannot be undone."
+                )
+                yes, no = act.columns(2)
+                if yes.button("Yes, delete it", type="primary"):
+                    s.delete(rid)
+                    st.session_state.pop("confirm_delete")
+                    st.rerun()
+                if no.button("Keep it"):
+                    st.session_state.pop("confirm_delete")
+                    st.rerun()
+    except StoreError as e:
+        act.error(str(e))
+    for name, mime in (("config.json", "application/json"), (METRICS, "application/x-ndjson"), (CHECKPOINT, "application/octet-stream")):  # fmt: skip
+        path = folder / name
+        if path.is_file():  # read on click only: a checkpoint can be large
+            keep.download_button(
+                f"Download {name}", data=path.read_bytes, file_name=f"{rid}-{name}",
+                mime=mime, on_click="ignore", key=f"dl_{name}",
+            )  # fmt: skip

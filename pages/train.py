@@ -1,0 +1,77 @@
+"""Train: choose a dataset, model and sampler; queue one run or a mu x alpha sweep."""
+
+import streamlit as st
+
+from demix_core.config import make_config, recommended
+from demix_core.errors import DemixError
+from demix_core.models import SCORERS
+from demix_core.sampling import SAMPLERS
+from pages import common
+
+HYPER = ("dim", "steps", "batch_size", "negatives", "lr", "eval_every", "adv_temperature")
+KEYS = [f"train_{k}" for k in HYPER]
+KEYS += ["train_source", "train_builtin", "train_entities", "train_hidden", "train_synth_seed"]
+KEYS += ["train_model", "train_sampler", "train_base", "train_mu", "train_alpha", "train_seed"]
+KEYS += ["train_mus", "train_alphas", "train_defaults_for"]
+DEFAULTS = {"train_entities": 2000, "train_hidden": 0.3, "train_synth_seed": 0, "train_seed": 0,
+            "train_model": "rotate", "train_sampler": "demix", "train_mu": 1.0, "train_alpha": 0.5,
+            "train_mus": [0.5, 1.0, 3.0], "train_alphas": [0.25, 0.5, 0.75]}  # fmt: skip
+common.restore(KEYS, DEFAULTS)
+st.title("Train")
+dataset = common.dataset_picker()
+
+a, b, c = st.columns(3)
+model = a.selectbox("Model", sorted(SCORERS), key="train_model")
+sampler = b.selectbox("Sampler", list(SAMPLERS), key="train_sampler")
+options = {}
+if sampler == "demix":
+    bases = [x for x in SAMPLERS if x != "demix"]
+    options["base_sampler"] = c.selectbox("Base sampler", bases, key="train_base")
+    a, b = st.columns(2)
+    help_mu, help_alpha = common.GLOSSARY["mu"], common.GLOSSARY["alpha"]
+    options["mu"] = a.number_input("mu (MPNE range)", step=0.5, key="train_mu", help=help_mu)
+    options["alpha"] = b.number_input("alpha (AdaMix balance)", step=0.05, key="train_alpha", help=help_alpha)  # fmt: skip
+
+defaults_for = [st.session_state["train_source"], dataset, model]
+if defaults_for[0] != "built-in":  # a synthetic KG's size or an upload keeps the user's values
+    defaults_for[1] = None
+if st.session_state.get("train_defaults_for") != defaults_for:
+    rec = {"adv_temperature": 1.0, "eval_every": 0, **recommended(dataset or "", model)}
+    st.session_state.update({f"train_{k}": rec[k] for k in HYPER})
+    st.session_state["train_defaults_for"] = defaults_for
+cols = st.columns(4)
+values = {
+    "dim": cols[0].number_input("Embedding dim", min_value=1, step=50, key="train_dim"),
+    "steps": cols[1].number_input("Steps", min_value=1, step=100, key="train_steps"),
+    "batch_size": cols[2].number_input("Batch size", min_value=1, step=64, key="train_batch_size"),
+    "negatives": cols[3].number_input("Negatives", min_value=1, step=8, key="train_negatives"),
+    "lr": cols[0].number_input("Learning rate", min_value=0.0, step=1e-4, format="%.5f", key="train_lr"),
+    "eval_every": cols[1].number_input("Validate every", min_value=0, step=100, key="train_eval_every"),
+    "adv_temperature": cols[2].number_input("Adversarial temperature", min_value=0.0, step=0.5, key="train_adv_temperature"),
+    "seed": cols[3].number_input("Seed", min_value=0, step=1, key="train_seed"),
+}  # fmt: skip
+common.remember(KEYS)
+
+config = None
+if dataset:
+    try:
+        common.check_sampler(sampler, options)
+        config = make_config(dataset, model, sampler, sampler_options=options, **values)
+    except DemixError as e:
+        st.error(common.field_error(e))
+if st.button("Submit run", type="primary", disabled=config is None):
+    run_id = common.store().submit(config, start=common.autostart())
+    st.session_state["runs_selected"] = run_id
+    st.success(f"Queued run `{run_id}`.")
+    st.page_link("pages/runs.py", label="Watch it on the Runs page", icon=":material/monitoring:")
+
+if sampler == "demix":
+    with st.expander("Submit a sweep over mu x alpha"):
+        mus = st.multiselect("mu values", [0.0, 0.5, 1.0, 2.0, 3.0, 5.0], key="train_mus")
+        alphas = st.multiselect("alpha values", [0.0, 0.25, 0.5, 0.75, 1.0], key="train_alphas")
+        n = len(mus) * len(alphas)
+        if st.button(f"Submit sweep ({n} runs)", disabled=config is None or n == 0):
+            grid = {"mu": sorted(mus), "alpha": sorted(alphas)}
+            group = common.store().sweep(config, grid, start=common.autostart())
+            st.session_state["compare_group"] = group
+            st.success(f"Queued sweep `{group}` ({n} runs); its heatmap is on the Compare page.")

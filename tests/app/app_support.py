@@ -1,0 +1,93 @@
+"""Helpers of the app tests: tiny Nations configs, training a queued run in-process,
+finding processes by command line, reading Plotly specs out of AppTest."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+NATIONS = ROOT / "assets" / "datasets" / "nations"
+
+
+def store_processes(home) -> list[int]:
+    """Queue servers and workers of the store at `home` (`python -m demix_core runs --home
+    HOME worker ...`); nothing else that happens to name the folder, such as this test."""
+    return pids_mentioning(f"demix_core runs --home {Path(home).resolve()} ")
+
+
+def pids_mentioning(text: str) -> list[int]:
+    """Live processes whose command line contains `text` (a test's home folder)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if text in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode():
+                    out.append(int(entry.name))
+            except OSError:
+                pass
+    return out
+
+
+def kill_and_reap(pids: list[int], timeout: float = 10.0) -> None:
+    """SIGKILL each pid's process group (workers lead their own) and wait for them to go."""
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGKILL) if os.getpgid(pid) == pid else os.kill(
+                pid, signal.SIGKILL
+            )
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
+        for pid in pids:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass  # not our child: its parent or init reaps it
+        time.sleep(0.05)
+
+
+def tiny(sampler: str = "uniform", **overrides):
+    """A Nations TransE config that trains 20 steps in well under a second."""
+    from demix_core.config import make_config
+
+    values = dict(dim=16, batch_size=64, negatives=4, steps=20, log_every=2, eval_every=5,
+                  compile="off")  # fmt: skip
+    values.update(overrides)
+    return make_config(str(NATIONS), "transe", sampler, **values)
+
+
+def finish(store, run_id: str) -> None:
+    """Train a queued run here, exactly as a worker process would."""
+    from demix_core.runs.worker import run_one
+
+    assert run_one(store.home, run_id) == "done"
+
+
+def decode(value):
+    """A Plotly JSON array: a list, or numpy's base64 `{"dtype", "bdata"}` form."""
+    if isinstance(value, dict) and "bdata" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        shape = value.get("shape")
+        if isinstance(shape, str):
+            shape = [int(n) for n in shape.split(",")]
+        return (flat.reshape(shape) if shape else flat).tolist()
+    return value
+
+
+def chart_traces(at) -> list[list[dict]]:
+    """Every plotly chart on the page, as its list of traces with x/y decoded."""
+    charts = []
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        charts.append(
+            [{**t, **{k: decode(t.get(k)) for k in ("x", "y", "z")}} for t in spec["data"]]
+        )
+    return charts

@@ -1,0 +1,44 @@
+"""AppTest fixtures: a temporary DEMIX_HOME whose runs are only queued (no worker process is
+ever started: `DEMIX_NO_WORKERS=1`), and a store of finished Nations runs trained here, in
+this process, through the store's own worker function."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from app_support import finish, kill_and_reap, store_processes, tiny
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "demix_home"
+    monkeypatch.setenv("DEMIX_HOME", str(home))
+    monkeypatch.setenv("DEMIX_NO_WORKERS", "1")
+    yield home
+    leftover = store_processes(home)
+    kill_and_reap(leftover)
+    assert leftover == [], "an app test started a worker process"
+
+
+@pytest.fixture(scope="session")
+def finished_home(tmp_path_factory) -> Path:
+    """Two finished runs (uniform, DeMix) and a finished 2 x 2 mu x alpha sweep."""
+    from demix_core.runs import RunStore
+
+    home = tmp_path_factory.mktemp("finished") / "demix_home"
+    store = RunStore(home)
+    finish(store, store.submit(tiny(), name="plain", start=False))
+    demix = tiny("demix", sampler_options={"base_sampler": "uniform"})
+    finish(store, store.submit(demix, name="demix", start=False))
+    group = store.sweep(demix, {"mu": [0.5, 1.0], "alpha": [0.25, 0.75]}, start=False)
+    for run in store.records(group):
+        finish(store, run["id"])
+    return home
+
+
+@pytest.fixture
+def finished(finished_home, monkeypatch) -> Path:
+    monkeypatch.setenv("DEMIX_HOME", str(finished_home))
+    monkeypatch.setenv("DEMIX_NO_WORKERS", "1")
+    return finished_home

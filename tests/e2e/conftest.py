@@ -1,0 +1,160 @@
+"""Browser fixtures: Debian's chromium driven by the `playwright` package (never
+`playwright install`), and a real `streamlit run app.py` on a free port with a temporary
+DEMIX_HOME. Teardown kills, by pid, the server's process group and every queue server or
+worker of that home (each leads its own session), reaps them, and checks none is left.
+
+`scripts/screenshots.py` uses the same helpers."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(home: Path, port: int, timeout: float = 60.0) -> subprocess.Popen:
+    """`streamlit run app.py` in its own process group; returns once /_stcore/health is ok."""
+    env = {**os.environ, "DEMIX_HOME": str(home)}
+    env.pop("DEMIX_NO_WORKERS", None)
+    argv = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            "--server.address", "127.0.0.1", "--server.port", str(port)]  # fmt: skip
+    with open(home.parent / f"streamlit-{port}.log", "ab") as log:
+        proc = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.2)
+        if proc.poll() is not None:
+            break
+    stop_server(proc)
+    raise RuntimeError(f"streamlit did not come up on port {port}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=30)
+
+
+def store_processes(home) -> list[int]:
+    """Queue servers and workers of the store at `home` (`python -m demix_core runs --home
+    HOME worker ...`); nothing else that happens to name the folder, such as this test."""
+    return pids_mentioning(f"demix_core runs --home {Path(home).resolve()} ")
+
+
+def pids_mentioning(text: str) -> list[int]:
+    """Live, non-zombie processes whose command line contains `text`."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+            except OSError:
+                continue
+            if text in cmd and state != "Z":
+                out.append(int(entry.name))
+    return out
+
+
+def alive_pid(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def kill_home(home: Path, timeout: float = 15.0) -> list[int]:
+    """SIGKILL every queue server and worker of `home` (by pid, whole process group) and
+    reap those that became our children; returns the pids it killed."""
+    pids = store_processes(home)
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGKILL) if os.getpgid(pid) == pid else os.kill(
+                pid, signal.SIGKILL
+            )
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and store_processes(home):
+        time.sleep(0.05)
+    while True:  # reap the orphans this process adopted as subreaper
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                break
+        except ChildProcessError:
+            break
+    return pids
+
+
+def launch_browser(playwright):
+    chromium = shutil.which("chromium")
+    return playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if shutil.which("chromium") is None:
+        pytest.skip(
+            "Debian's chromium is not installed (apt-get install -y chromium; .ci/run does)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch_browser(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def app_server(tmp_path):
+    """A running app on a fresh store: yields a dict with url, home, port and the server
+    process (a test may replace `proc` when it restarts the server)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphaned workers come back to us
+    home = tmp_path / "demix_home"
+    home.mkdir()
+    port = free_port()
+    state = {"home": home, "port": port, "url": f"http://127.0.0.1:{port}"}
+    try:
+        state["proc"] = start_server(home, port)
+        yield state
+    finally:
+        if "proc" in state:
+            stop_server(state["proc"])
+        killed = kill_home(home)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+        alive = [pid for pid in killed if alive_pid(pid)]
+        assert alive == [] and store_processes(home) == [], "a worker outlived the test"

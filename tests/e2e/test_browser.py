@@ -1,0 +1,91 @@
+"""The app in a real browser: Quick demo from Home, a run that advances on the Runs page and
+survives a page reload and a server restart. Prints the timings the issue asks for."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from conftest import READY, start_server, stop_server
+
+from demix_core.runs import RunStore
+
+pytestmark = pytest.mark.e2e
+PROGRESS = '[data-testid="stProgress"] [role="progressbar"]'
+
+
+def wait_ready(page, timeout: float = 60.0) -> None:
+    page.wait_for_selector(READY, timeout=timeout * 1000)
+
+
+def poll_ms(page) -> list[float]:
+    """Server time of each live fragment's last poll, as its caption reports it."""
+    captions = page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+    return [float(m.group(1)) for c in captions if (m := re.search(r"in (\d+) ms of server", c))]
+
+
+def progress_values(page) -> list[float]:
+    return [float(v) for v in page.locator(PROGRESS).evaluate_all(
+        "els => els.map(e => e.getAttribute('aria-valuenow'))")]  # fmt: skip
+
+
+def test_quick_demo_run_advances_and_survives_reload_and_restart(browser, app_server):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    t0 = time.perf_counter()
+    page.goto(app_server["url"])
+    wait_ready(page)
+    page.get_by_role("heading", name="Built-in datasets").wait_for()
+    home_s = time.perf_counter() - t0
+
+    page.get_by_role("button", name="Quick demo").click()
+    page.wait_for_url("**/runs")
+    page.locator(PROGRESS).first.wait_for(timeout=30_000)
+    store = RunStore(app_server["home"])
+    runs = store.records()
+    assert sorted(r["sampler"] for r in runs) == ["demix", "uniform"]
+
+    first, deadline, samples = None, time.monotonic() + 90, []
+    while time.monotonic() < deadline:  # the progress bar moves by itself (fragment polling)
+        values = [v for v in progress_values(page) if v > 0]
+        samples += poll_ms(page)
+        if values and first is None:
+            first = max(values)
+        if first is not None and values and max(values) > first:
+            break
+        page.wait_for_timeout(1000)
+    else:
+        pytest.fail(f"no progress bar advanced within 90 s (store: {store.records()})")
+
+    page.reload()
+    wait_ready(page)
+    page.get_by_text("Quick demo: RotatE").first.wait_for()
+
+    step_before = max(r["step"] for r in store.records())
+    stop_server(app_server["proc"])
+    app_server["proc"] = start_server(app_server["home"], app_server["port"])
+    page.reload()  # the deep link /runs, served first by the new process
+    wait_ready(page)
+    page.get_by_role("heading", name="Runs").wait_for()
+    page.get_by_text("Quick demo: RotatE").first.wait_for()
+
+    def moved_on():
+        now = store.records()
+        return max(r["step"] for r in now) > step_before or {r["status"] for r in now} == {"done"}
+
+    deadline = time.monotonic() + 60
+    while not moved_on() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert moved_on(), "training went on while the app restarted"
+    assert all(r["status"] in ("queued", "running", "done") for r in store.records())
+
+    switches = {}
+    for name in ("Train", "Compare", "Home", "Runs"):
+        t0 = time.perf_counter()
+        page.get_by_role("link", name=name).first.click()
+        page.get_by_role("heading", name=name if name != "Home" else "DeMix Lab").wait_for()
+        wait_ready(page)
+        switches[name] = time.perf_counter() - t0
+    page.wait_for_timeout(5000)
+    samples += poll_ms(page)
+    print(f"\nhome render {home_s:.2f} s; page switches {switches}; poll ms {samples}")
