@@ -146,6 +146,18 @@ class KGEModel(nn.Module):
         emb = self.ent(cand) if cand.dtype == torch.long else cand  # (B, K, De)
         return self.match(self.query(pos, head)[:, None, :], emb)
 
+    @torch.no_grad()
+    def score_ids(self, pos: torch.Tensor, head: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """Scores `(B, K)` of candidate ids without gradient (samplers ranking candidates).
+        Under compilation the gather is fused into the reduction, so the `(B, K, De)`
+        candidate embeddings are never materialised."""
+        from demix_core.compile import compile_enabled, maybe_compiled
+
+        fn = _candidate_block
+        if compile_enabled():
+            fn = maybe_compiled("candidate_block", _candidate_block, dynamic=False)
+        return fn(self.name, self.query(pos, head), self.entity, ids, self.gamma)
+
     def score_all(self, pos: torch.Tensor, head: torch.Tensor, chunk: int = 0) -> torch.Tensor:
         """Scores `(B, E)` of every entity in the corrupted side."""
         q = self.query(pos, head)  # (B, De)
@@ -184,6 +196,11 @@ class KGEModel(nn.Module):
             model.entity.copy_(ent)
             model.relation.copy_(rel / model.phase_scale if model.name == "rotate" else rel)
         return model
+
+
+def _candidate_block(name: str, q, entity, ids, gamma: float) -> torch.Tensor:
+    """`(B, K)` scores of queries `(B, De)` against candidates `ids (B, K)`."""
+    return SCORERS[name].match(q[:, None, :], F.embedding(ids, entity), gamma)
 
 
 def _distance_block(name: str, q: torch.Tensor, ent: torch.Tensor, gamma: float) -> torch.Tensor:

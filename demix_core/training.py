@@ -53,22 +53,42 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _loss_core(scorer, gamma, anchor, rel, target, head, cand, labels, mask, subsample, adv):
+def _loss_core(
+    scorer,
+    gamma,
+    anchor,
+    rel,
+    target,
+    head,
+    cand,
+    labels,
+    mask,
+    subsample,
+    adv,
+    partner=None,
+    weight=None,
+):
     """Loss from gathered embeddings: the part worth compiling (one fused kernel forward and
     one backward). The gathers stay outside, so their backward is eager PyTorch's sorted
-    embedding backward rather than a compiled scatter with atomics."""
+    embedding backward rather than a compiled scatter with atomics. With `partner (B, K, De)`
+    the scored embedding is the AdaMix/MixKG mixture `weight*cand + (1-weight)*partner`,
+    formed here so it is never materialised."""
+    if partner is not None:
+        w = weight if isinstance(weight, float) else weight[..., None]
+        cand = w * cand + (1.0 - w) * partner  # (B, K, De)
     q = scorer.query(anchor, rel, head)  # (B, De)
     pos_score = scorer.match(q, target, gamma)  # (B,)
     neg_score = scorer.match(q[:, None, :], cand, gamma)  # (B, K)
     return kge_loss(pos_score, neg_score, labels, mask, adv, subsample)
 
 
-def _step_loss(
-    model, pos, head, cand, labels, mask, subsample, adv, reg_kind, reg_weight, core=_loss_core
-):
+def _step_loss(model, pos, head, neg, subsample, adv, reg_kind, reg_weight, core=_loss_core):
+    """Loss of one step from positives `(B, 3)` and a sampler's `Negatives`."""
     anchor = model.ent(torch.where(head, pos[:, 2], pos[:, 0]))  # (B, De)
     target = model.ent(torch.where(head, pos[:, 0], pos[:, 2]))  # (B, De)
-    cand_emb = model.ent(cand) if cand.dtype == torch.long else cand  # (B, K, De)
+    cand = neg.emb if neg.emb is not None else model.ent(neg.ids)  # (B, K, De)
+    partner = model.ent(neg.partner) if neg.partner is not None else None  # (B, K, De)
+    weight = float(neg.weight) if isinstance(neg.weight, (int, float)) else neg.weight
     loss = core(
         model.scorer,
         model.gamma,
@@ -76,11 +96,13 @@ def _step_loss(
         model.rel(pos[:, 1]),
         target,
         head,
-        cand_emb,
-        labels,
-        mask,
+        cand,
+        neg.labels,
+        neg.mask,
         subsample,
         adv,
+        partner,
+        weight,
     )
     if reg_kind != "none" and reg_weight > 0:
         loss = loss + reg_weight * model.regularizer(pos, reg_kind)
@@ -217,18 +239,8 @@ def train_step(run: _Run, loss_fn) -> tuple:
     cfg, model = run.config, run.model
     pos, sub = run.batch(run.step)
     neg = run.sampler.sample(model, pos, run.step, cfg.negatives, cfg.filter_negatives)
-    cand = neg.emb if neg.emb is not None else neg.ids
     loss = loss_fn(
-        model,
-        pos,
-        neg.head,
-        cand,
-        neg.labels,
-        neg.mask,
-        sub,
-        cfg.adv_temperature,
-        cfg.regularization,
-        cfg.reg_weight,
+        model, pos, neg.head, neg, sub, cfg.adv_temperature, cfg.regularization, cfg.reg_weight
     )
     if not torch.isfinite(loss):
         raise TrainingDiverged(

@@ -55,7 +55,9 @@ def demix(kg=None, seed=0, fixed=True, **options) -> DemixSampler:
 
 def partners(neg, model) -> torch.Tensor:
     """Recover each partner id from e_mix = a e_cand + (1 - a) e_partner (a = 0.5 here)."""
-    partner_emb = 2 * neg.emb.detach() - model.entity.detach()[neg.ids]  # (B, K, De)
+    partner_emb = (
+        2 * neg.mixed_embeddings(model).detach() - model.entity.detach()[neg.ids]
+    )  # (B, K, De)
     hit = (partner_emb[:, :, None, :] - model.entity.detach()).abs().sum(-1) < 1e-6
     assert bool((hit.sum(-1) == 1).all())
     return hit.float().argmax(-1)  # (B, K)
@@ -107,7 +109,7 @@ def test_gradient_reaches_candidate_and_partner_rows():
     # C=1: TNs 4 and 5 pair with the top candidate 3; MPNs 3 and 0 with a tail in {1, 2}.
     p = partners(neg, model)[0]
     assert p[1] == 3 and p[2] == 3 and set(p[[0, 3]].tolist()) <= {1, 2}
-    model.score_candidates(POS, neg.head, neg.emb).sum().backward()
+    model.score_candidates(POS, neg.head, neg.mixed_embeddings(model)).sum().backward()
     touched = model.entity.grad.abs().sum(-1) > 0  # (E,)
     for row in CAND.tolist() + p.tolist():
         assert touched[row], row
@@ -122,7 +124,7 @@ def test_mpne_off_makes_every_candidate_a_tn():
 
 def test_adamix_off_drops_mpns_without_mixing():
     neg = demix(mu=1.0, adamix=False).sample(hand_model(), POS, step=0, k=4)
-    assert neg.emb is None and neg.labels is None
+    assert neg.emb is None and neg.partner is None and neg.labels is None
     assert neg.mask.tolist() == [[False, True, True, False]]  # MPNs 3 and 0 leave the loss
     assert neg.mpn.tolist() == [[True, False, False, True]]
 
@@ -158,7 +160,7 @@ def test_beta_lambda_gives_varied_soft_labels():
 def test_alpha_one_leaves_the_candidates_unmixed():
     model = hand_model()
     neg = demix(mu=1.0, alpha=1.0).sample(model, POS, step=0, k=4)
-    assert torch.equal(neg.emb.detach(), E[CAND][None])
+    assert torch.equal(neg.mixed_embeddings(model).detach(), E[CAND][None])
     assert torch.equal(neg.labels, torch.zeros(1, 4))
 
 
@@ -167,13 +169,17 @@ def test_seeded_reproducible_and_state_round_trip():
     a, b, c = (demix(seed=s, fixed=False, mu=1.0) for s in (7, 7, 8))
     runs = [[s.sample(model, pos, step, 16) for step in range(3)] for s in (a, b, c)]
     for x, y in zip(runs[0], runs[1], strict=True):
-        assert torch.equal(x.ids, y.ids) and torch.equal(x.emb, y.emb)
+        assert torch.equal(x.ids, y.ids) and torch.equal(
+            x.mixed_embeddings(model), y.mixed_embeddings(model)
+        )
     assert any(not torch.equal(x.ids, z.ids) for x, z in zip(runs[0], runs[2], strict=True))
     state = a.state_dict()
     first = a.sample(model, pos, 3, 16)
     a.load_state_dict(state)  # must rewind the base sampler's draws too
     again = a.sample(model, pos, 3, 16)
-    assert torch.equal(first.ids, again.ids) and torch.equal(first.emb, again.emb)
+    assert torch.equal(first.ids, again.ids) and torch.equal(
+        first.mixed_embeddings(model), again.mixed_embeddings(model)
+    )
 
 
 class Boom:
@@ -192,11 +198,15 @@ def test_never_reads_the_truth(base):
     for g, idx in ((kg, index), (kg_junk, index_junk)):
         sampler = DemixSampler(g, idx, DemixOptions(base_sampler=base, mu=2.0), seed=3)
         outs.append(sampler.sample(model, TRAIN, 0, 6))
-    assert torch.equal(outs[0].ids, outs[1].ids) and torch.equal(outs[0].emb, outs[1].emb)
+    assert torch.equal(outs[0].ids, outs[1].ids) and torch.equal(
+        outs[0].mixed_embeddings(model), outs[1].mixed_embeddings(model)
+    )
     assert torch.equal(outs[0].mpn, outs[1].mpn) and torch.equal(outs[0].labels, outs[1].labels)
     index_junk2 = replace(index, truth=TripleIndex(junk, 6, 1))
     again = DemixSampler(kg_junk, index_junk2, DemixOptions(base_sampler=base, mu=2.0), seed=3)
-    assert torch.equal(again.sample(model, TRAIN, 0, 6).emb, outs[0].emb)
+    assert torch.equal(
+        again.sample(model, TRAIN, 0, 6).mixed_embeddings(model), outs[0].mixed_embeddings(model)
+    )
 
 
 @pytest.mark.parametrize("model_name", ["transe", "distmult", "complex", "rotate"])
@@ -209,9 +219,13 @@ def test_contract_for_every_model_and_base(model_name, base):
     assert isinstance(sampler.base, BernoulliSampler) == (base == "bernoulli")
     neg = sampler.sample(model, TRAIN, step=1, k=5, filtered=True)
     B, De = len(TRAIN), model.entity.shape[1]
-    assert neg.ids.shape == (B, 5) and neg.emb.shape == (B, 5, De) and neg.mpn.shape == (B, 5)
+    assert (
+        neg.ids.shape == (B, 5)
+        and neg.mixed_embeddings(model).shape == (B, 5, De)
+        and neg.mpn.shape == (B, 5)
+    )
     assert bool((neg.labels[~neg.mpn] == 0).all()) and bool((neg.labels[neg.mpn] == 0.5).all())
-    scores = model.score_candidates(TRAIN, neg.head, neg.emb)  # (B, K)
+    scores = model.score_candidates(TRAIN, neg.head, neg.mixed_embeddings(model))  # (B, K)
     scores.sum().backward()
     assert model.entity.grad[neg.ids.flatten()].abs().sum() > 0
     assert neg.stats["n_mpn"] + neg.stats["n_tn"] == int(neg.mask.sum())

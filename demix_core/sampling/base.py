@@ -24,7 +24,21 @@ class Negatives:
     labels: torch.Tensor | None = None  # (B, K) soft labels in [0, 1]; None = all 0
     mask: torch.Tensor | None = None  # (B, K) bool, candidates that enter the loss
     mpn: torch.Tensor | None = None  # (B, K) bool, DeMix's verdict: True = marginal pseudo-negative
+    # Mixing without materialising `emb`: the scored embedding is
+    # weight * e(ids) + (1 - weight) * e(partner), formed inside the (compiled) loss kernel.
+    partner: torch.Tensor | None = None  # (B, K) int64 partner ids
+    weight: float | torch.Tensor | None = None  # candidate's share: a float or (B, K)
     stats: dict[str, float] = field(default_factory=dict)
+
+    def mixed_embeddings(self, model) -> torch.Tensor | None:
+        """The embeddings `(B, K, De)` the loss scores for mixing samplers (None otherwise):
+        `emb`, or AdaMix/MixKG's `weight * e(ids) + (1 - weight) * e(partner)`."""
+        if self.emb is not None or self.partner is None:
+            return self.emb
+        from demix_core.demix import adamix
+
+        labels = torch.zeros(self.ids.shape, device=self.ids.device)
+        return adamix(model.ent(self.ids), model.ent(self.partner), labels, self.weight)[0]
 
     def triples(self, pos: torch.Tensor) -> torch.Tensor:
         """Candidate triples `(B, K, 3)`."""

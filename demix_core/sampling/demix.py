@@ -14,12 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from demix_core.data import KGIndex
 from demix_core.demix import (
-    adamix,
     beta_lambda,
     draw_hard_partners,
     draw_pattern_partners,
@@ -106,6 +104,11 @@ def draw_partners(
         return hard
     picks = draw_pattern_partners(pattern_mask, K, generator)  # (B, K) in [0, P)
     return torch.where(is_mpn, K + picks, hard)
+
+
+def adamix_labels(partner_label: Tensor, weight: float | Tensor) -> Tensor:
+    """AdaMix's mixed labels `(B, K)`: `(1 - weight) * y(partner)` (the candidate's y is 0)."""
+    return (1.0 - weight) * partner_label
 
 
 def mix_weight(
@@ -201,13 +204,13 @@ class DemixSampler(Sampler):
         valid = base.mask if base.mask is not None else torch.ones_like(cand, dtype=torch.bool)
         pat_ids = pat_mask = pattern = None
         with torch.no_grad():
-            cand_scores = model.score_candidates(pos, head, cand)  # (B, K)
+            cand_scores = model.score_ids(pos, head, cand)  # (B, K)
             is_mpn = torch.zeros_like(cand, dtype=torch.bool)
             if opt.mpne:
                 pat_ids, pat_mask = pattern_positives(
                     self.index, pos, head, opt.pattern_cap, self.generator
                 )  # (B, P)
-                pat_scores = model.score_candidates(pos, head, pat_ids)  # (B, P)
+                pat_scores = model.score_ids(pos, head, pat_ids)  # (B, P)
                 tau = mpne_threshold(pat_scores, pat_mask, opt.mu)  # (B,)
                 is_mpn = mpne_partition(cand_scores, tau)  # (B, K)
                 pattern = (pat_scores, pat_mask, tau)
@@ -222,11 +225,21 @@ class DemixSampler(Sampler):
         partner_ids = table.gather(1, col)  # (B, K)
         partner_label = (col >= cand.shape[1]).to(model.entity.dtype)  # 1 = a train positive
         weight = mix_weight(cand.shape, opt.alpha, opt.lambda_mode, self.generator, cand.device)
-        # F.embedding: same rows as model.entity[ids], with a much cheaper backward.
-        cand_emb, partner_emb = (F.embedding(x, model.entity) for x in (cand, partner_ids))
-        emb, labels = adamix(cand_emb, partner_emb, partner_label, weight)  # (B, K, De), (B, K)
+        # Labels by AdaMix's rule; the embeddings are mixed inside the training step's loss
+        # kernel (Negatives.partner/weight), which equals adamix() on the gathered rows
+        # (Negatives.mixed_embeddings) without materialising the (B, K, De) mixture.
+        labels = adamix_labels(partner_label, weight)  # (B, K)
         stats = _stats(valid, is_mpn, cand_scores, labels, pattern)
-        return Negatives(cand, head, emb, labels, base.mask, is_mpn, stats)
+        return Negatives(
+            cand,
+            head,
+            labels=labels,
+            mask=base.mask,
+            mpn=is_mpn,
+            stats=stats,
+            partner=partner_ids,
+            weight=weight,
+        )
 
     def state_dict(self) -> dict:
         return {"generator": self.generator.get_state(), "base": self.base.state_dict()}
