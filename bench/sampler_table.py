@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shlex
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def run_one(dataset: str, sampler: str, steps: int | None, seed: int, device: st
     import warnings
 
     from demix_core.config import make_config
+    from demix_core.errors import DemixError
     from demix_core.training import train
 
     warnings.simplefilter("ignore", UserWarning)  # NSCaching's clamp notice on tiny graphs
@@ -38,8 +40,12 @@ def run_one(dataset: str, sampler: str, steps: int | None, seed: int, device: st
         dataset, "rotate", sampler, steps=steps, seed=seed, device=device, eval_every=0
     )
     t0 = time.perf_counter()
+    note = ""
     with tempfile.TemporaryDirectory() as tmp:
-        result = train(config, tmp)
+        try:
+            result = train(config, tmp)
+        except DemixError as exc:  # a diverged run is a result too: NaN in the table
+            result, note = {"mrr": math.nan, "hits@10": math.nan}, str(exc)
     return {
         "dataset": dataset,
         "sampler": sampler,
@@ -47,19 +53,25 @@ def run_one(dataset: str, sampler: str, steps: int | None, seed: int, device: st
         "mrr": result["mrr"],
         "hits@10": result["hits@10"],
         "seconds": time.perf_counter() - t0,
+        "note": note,
     }
 
 
 def table(results: list[dict], datasets: list[str], samplers: list[str]) -> str:
     cell = {(r["dataset"], r["sampler"]): r for r in results}
-    best = {d: max(cell[d, s]["mrr"] for s in samplers) for d in datasets}
+    best = {
+        d: max((cell[d, s]["mrr"] for s in samplers), key=lambda x: -1.0 if math.isnan(x) else x)
+        for d in datasets
+    }
     head = "| sampler | " + " | ".join(f"{d} MRR (H@10)" for d in datasets) + " |"
     lines = [head, "|---" * (len(datasets) + 1) + "|"]
     for s in samplers:
         cells = []
         for d in datasets:
             r = cell[d, s]
-            text = f"{r['mrr']:.3f} ({r['hits@10']:.3f})"
+            text = (
+                f"{r['mrr']:.3f} ({r['hits@10']:.3f})" if not math.isnan(r["mrr"]) else "diverged"
+            )
             cells.append(f"**{text}**" if r["mrr"] == best[d] else text)
         lines.append(f"| {s} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -90,11 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(d, s, args.steps, args.seed, args.device) for d in datasets for s in samplers]
     with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(run_one, *job) for job in jobs]
-        results = []
-        for f in futures:
-            results.append(f.result())
-            r = results[-1]
+        for f in as_completed(futures):
+            r = f.result()
             print(f"{r['dataset']:>9} {r['sampler']:>10} mrr {r['mrr']:.4f} {r['seconds']:.0f}s")
+        results = [f.result() for f in futures]
     import torch
 
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
@@ -107,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         + table(results, datasets, samplers)
     )
     write_doc(Path(args.out), body)
-    print(json.dumps({"device": device, "results": results}))
+    print(json.dumps({"device": device, "results": results}).replace("NaN", "null"))
     return 0
 
 

@@ -5,7 +5,9 @@ best-scoring distinct ones are kept, and each of the K negatives is a convex com
 `lambda * e(a) + (1 - lambda) * e(b)` of a random pair of them (a != b when hard > 1), with
 `lambda ~ U(0, 1)` or `Beta(mix_beta, mix_beta)`. The mixture is scored in place of an entity;
 gradients flow into both embeddings. `ids` holds `a`, the first of each pair, so the sampler
-still answers the id contract (`corrupt_batch`); the label of every mixture is 0.
+still answers the id contract (`corrupt_batch`); the label of every mixture is 0. The pool
+never holds the pattern's train answers (`exclude_train`, on by default): a selection of the
+best-scoring candidates would otherwise favour them, the positive itself first.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class MixKGOptions:
     hard: int = 0  # hardest pool members that are mixed; 0 = K (at most the pool)
     mix_lambda: str = "uniform"  # "uniform": lambda ~ U(0, 1); "beta": ~ Beta(mix_beta, mix_beta)
     mix_beta: float = 1.0  # concentration of the Beta draw
+    exclude_train: bool = True  # keep the pattern's train answers out of the pool even when
+    # unfiltered: picking the best-scoring candidates would otherwise pick them first
 
     def __post_init__(self) -> None:
         check_positive("pool", self.pool, 0)
@@ -63,6 +67,7 @@ class MixKGSampler(Sampler):
         if model is None:
             raise ValueError("mixkg scores its pool with the model: pass one to sample()")
         pool_n, hard_n = self.sizes(k)
+        filtered = filtered or self.options.exclude_train
         pool = super().sample(model, pos, step, pool_n, filtered)  # ids (B, pool)
         head, ok = pool.head, pool.mask
         with torch.no_grad():
@@ -73,7 +78,7 @@ class MixKGSampler(Sampler):
         a, b = self.pairs(len(pos), k, hard_n)  # (B, K) columns of hard_ids
         first, second = hard_ids.gather(1, a), hard_ids.gather(1, b)  # (B, K)
         lam = self.mix_weights((len(pos), k))[..., None]  # (B, K, 1)
-        emb = lam * model.entity[first] + (1 - lam) * model.entity[second]  # (B, K, De)
+        emb = lam * model.ent(first) + (1 - lam) * model.ent(second)  # (B, K, De)
         mask = None
         if ok is not None:
             hard_ok = ok.gather(1, top)
