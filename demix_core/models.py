@@ -83,7 +83,9 @@ class RotatE:
     @staticmethod
     def match(q: torch.Tensor, c: torch.Tensor, gamma: float) -> torch.Tensor:
         d_re, d_im = _halves(q - c)
-        return gamma - torch.sqrt(d_re * d_re + d_im * d_im).sum(-1)
+        # clamp: the gradient of sqrt at an exact 0 is inf (NaN after the chain rule); below
+        # 1e-30 it is 0 instead, and the score moves by at most 1e-15 per dimension
+        return gamma - torch.sqrt((d_re * d_re + d_im * d_im).clamp_min(1e-30)).sum(-1)
 
 
 SCORERS = {"transe": TransE, "distmult": DistMult, "complex": ComplEx, "rotate": RotatE}
