@@ -209,8 +209,8 @@ def train(
     """Train to `config.steps`; returns {"status": "done"|"cancelled", "step", ...test metrics}."""
     config = config.validated()
     out = Path(out_dir)
+    run = _Run(config, out, kg)  # validates dataset, model and sampler before any file is written
     out.mkdir(parents=True, exist_ok=True)
-    run = _Run(config, out, kg)
     state_path = out / "train_state.pt"
     if resume:
         if not state_path.exists():
