@@ -1,0 +1,455 @@
+"""Pure functions behind the lens pages (MPNE, AdaMix, samplers side by side).
+
+Everything here takes tensors, a `KG` or a `LensResult` and returns pandas frames, numpy
+arrays or plain numbers, so the pages only read widgets and draw, and every function can be
+cached by the app (keyed by run, step and parameters) and tested without Streamlit.
+
+Projections are fitted once per entity table (`fit_projection`, PCA or UMAP) and place new
+points, such as AdaMix's mixed embeddings, with `Projection.transform`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from demix_core.data import KG, KGIndex, corrupt
+from demix_core.demix import fn_precision_recall
+from demix_core.errors import ConfigError
+from demix_core.lens import LensResult, pr_curve
+
+POSITIVE_KINDS = ("random", "relation", "entity")
+XY_COLUMNS = ["c_x", "c_y", "p_x", "p_y", "m_x", "m_y"]  # candidate, partner, mixed point
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class PositivesSpec(NamedTuple):
+    """Which train positives to look at: a seeded random sample, or (a seeded sample of at
+    most `n` of) those of one relation or one entity, named as in the dataset."""
+
+    kind: str = "random"  # random | relation | entity
+    name: str = ""  # the relation or entity name, for those kinds
+    n: int = 128  # at most this many positives
+    seed: int = 0
+
+
+def select_positives(kg: KG, spec: PositivesSpec) -> Tensor:
+    """Train triples `(B, 3)` of `spec`. The random kind draws exactly the sample the sampler
+    audit draws (`audit_positives`), so the pages and the CLI audit agree."""
+    if spec.kind not in POSITIVE_KINDS:
+        raise ConfigError(f"positives: kind must be one of {POSITIVE_KINDS}, got {spec.kind!r}")
+    if spec.n < 1:
+        raise ConfigError(f"positives: n must be >= 1, got {spec.n}")
+    train = kg.train
+    if spec.kind == "relation":
+        if spec.name not in kg.relations:
+            raise ConfigError(f"positives: no relation named {spec.name!r} in {kg.name}")
+        train = train[train[:, 1] == kg.relations.index(spec.name)]
+    elif spec.kind == "entity":
+        if spec.name not in kg.entities:
+            raise ConfigError(f"positives: no entity named {spec.name!r} in {kg.name}")
+        e = kg.entities.index(spec.name)
+        train = train[(train[:, 0] == e) | (train[:, 2] == e)]
+    if len(train) == 0:
+        raise ConfigError(f"positives: {spec.kind} {spec.name!r} has no train triple")
+    g = torch.Generator().manual_seed(spec.seed)
+    return train[torch.randperm(len(train), generator=g)[: spec.n]]
+
+
+def search_names(names: list[str], query: str, limit: int = 50) -> list[str]:
+    """Names containing `query` (case-insensitive), those starting with it first."""
+    q = query.strip().lower()
+    if not q:
+        return list(names[:limit])
+    hits = [n for n in names if q in n.lower()]
+    return sorted(hits, key=lambda n: (not n.lower().startswith(q), len(n), n))[:limit]
+
+
+# --------------------------------------------------------------------------- MPNE
+
+
+def summary(result: LensResult) -> dict:
+    """Counts and MPNE quality of a lens result. MPN/TN count every candidate drawn;
+    precision and recall leave out candidates that are train positives (as `pr_curve`)."""
+    pr = fn_precision_recall(result.is_mpn, result.is_true, ~result.is_train_positive)
+    return {
+        "candidates": result.is_mpn.numel(),
+        "n_mpn": int(result.is_mpn.sum()),
+        "n_train_mpn": int((result.is_mpn & result.is_train_positive).sum()),
+        "n_tn": int((~result.is_mpn).sum()),
+        "n_train_positive": int(result.is_train_positive.sum()),
+        "n_true": pr["n_true"],
+        "n_true_mpn": int((result.is_mpn & result.is_true).sum()),
+        "precision": pr["precision"],
+        "recall": pr["recall"],
+        "mean_tau": float(result.tau.mean()),
+    }
+
+
+def score_frame(result: LensResult) -> pd.DataFrame:
+    """Long frame for the score distributions: one row per pattern positive and candidate,
+    columns group (pattern positive | MPN | TN), score, margin (= score - tau of its row, so
+    every row's threshold sits at 0) and known_fn (the candidate is a known true fact)."""
+    tau = result.tau[:, None]  # (B, 1)
+    pat = result.pattern_mask
+    cand_group = np.where(result.is_mpn.numpy(), "MPN", "TN").ravel()
+    return pd.DataFrame(
+        {
+            "group": np.concatenate([np.full(int(pat.sum()), "pattern positive"), cand_group]),
+            "score": torch.cat([result.pattern_scores[pat], result.cand_scores.ravel()]).numpy(),
+            "margin": torch.cat(
+                [(result.pattern_scores - tau)[pat], (result.cand_scores - tau).ravel()]
+            ).numpy(),
+            "known_fn": np.concatenate(
+                [np.zeros(int(pat.sum()), bool), result.is_true.numpy().ravel()]
+            ),
+        }
+    )
+
+
+def pr_frame(result: LensResult, mus) -> pd.DataFrame:
+    """MPNE precision / recall at spotting known false negatives for each mu in `mus`."""
+    return pd.DataFrame(pr_curve(result, mus), columns=["mu", "precision", "recall", "n_mpn"])
+
+
+def _names(names: list[str], ids: Tensor) -> np.ndarray:
+    return np.asarray(names, dtype=object)[ids.numpy()]
+
+
+def truth_label(is_true: Tensor, is_train: Tensor) -> np.ndarray:
+    """'known true' (a valid/test/hidden fact: a real false negative), 'train positive', or
+    'not known true' (the best guess for a real negative)."""
+    out = np.full(is_true.shape, "not known true", dtype=object)
+    out[is_train.numpy()] = "train positive"
+    out[is_true.numpy()] = "known true"
+    return out
+
+
+def query_labels(kg: KG, pos: Tensor, head: Tensor) -> np.ndarray:
+    """`(h, r, ?)` or `(?, r, t)` per row."""
+    h, r, t = (
+        _names(n, pos[:, i]) for i, n in ((0, kg.entities), (1, kg.relations), (2, kg.entities))
+    )
+    hd = head.numpy()
+    return np.array(
+        [f"(?, {r[i]}, {t[i]})" if hd[i] else f"({h[i]}, {r[i]}, ?)" for i in range(len(hd))]
+    )
+
+
+def triples_table(result: LensResult, kg: KG, rows=None) -> pd.DataFrame:
+    """One row per candidate triple (of `rows`, default all), highest margin first: its
+    query and the positive's answer, the candidate triple with names, its score, threshold,
+    verdict, known truth and AdaMix partner."""
+    rows = torch.arange(len(result.tau)) if rows is None else torch.as_tensor(rows)
+    pos, head, cand = result.positives[rows], result.head[rows], result.candidates[rows]
+    K = cand.shape[1]
+    h, r, t = corrupt(pos, cand, head).reshape(-1, 3).unbind(-1)  # (n,) each
+    tau = result.tau[rows][:, None].expand(-1, K)
+    frame = pd.DataFrame(
+        {
+            "row": rows[:, None].expand(-1, K).ravel().numpy(),
+            "query": np.repeat(query_labels(kg, pos, head), K),
+            "answer": np.repeat(_names(kg.entities, torch.where(head, pos[:, 0], pos[:, 2])), K),
+            "head": _names(kg.entities, h),
+            "relation": _names(kg.relations, r),
+            "tail": _names(kg.entities, t),
+            "score": result.cand_scores[rows].ravel().numpy(),
+            "tau": tau.ravel().numpy(),
+            "verdict": np.where(result.is_mpn[rows].ravel().numpy(), "MPN", "TN"),
+            "known truth": truth_label(
+                result.is_true[rows], result.is_train_positive[rows]
+            ).ravel(),
+            "partner": _names(kg.entities, result.partner_ids[rows].ravel()),
+            "soft label": result.mixed_label[rows].ravel().numpy(),
+            "mixed score": result.mixed_scores[rows].ravel().numpy(),
+        }
+    )
+    frame.insert(frame.columns.get_loc("tau") + 1, "margin", frame["score"] - frame["tau"])
+    return frame.sort_values(["margin"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def pattern_choices(result: LensResult) -> pd.DataFrame:
+    """Per row: MPN count, known false negatives and how many of those MPNE caught, for
+    picking a pattern to study. Ordered by what does not move with mu (known false
+    negatives, then train answers), so a pick survives a slider move."""
+    keep = ~result.is_train_positive
+    frame = pd.DataFrame(
+        {
+            "row": np.arange(len(result.tau)),
+            "n_mpn": result.is_mpn.sum(1).numpy(),
+            "n_true": (result.is_true & keep).sum(1).numpy(),
+            "n_caught": (result.is_true & result.is_mpn & keep).sum(1).numpy(),
+            "n_positives": result.pattern_mask.sum(1).numpy(),
+        }
+    )
+    return frame.sort_values(["n_true", "n_positives"], ascending=False, kind="stable")
+
+
+def pattern_detail(result: LensResult, kg: KG, row: int) -> dict:
+    """The case study of one row: its query, its train answers with scores, its candidates
+    (via `triples_table`) and the statistics of the threshold."""
+    mask = result.pattern_mask[row]
+    x = result.pattern_scores[row][mask]
+    positives = pd.DataFrame(
+        {"answer": _names(kg.entities, result.pattern_ids[row][mask]), "score": x.numpy()}
+    ).sort_values("score", ascending=False, kind="stable")
+    query = query_labels(kg, result.positives[row : row + 1], result.head[row : row + 1])[0]
+    return {
+        "query": query,
+        "positives": positives,
+        "candidates": triples_table(result, kg, [row]),
+        "tau": float(result.tau[row]),
+        "mean": float(x.mean()),
+        "min": float(x.min()),
+        "mu": result.mu,
+    }
+
+
+# --------------------------------------------------------------------------- projections
+
+
+def numba_cache_dir() -> str:
+    """Point numba's on-disk cache at a persistent folder (unless one is set) so a restarted
+    app does not pay UMAP's JIT compilation again; must run before umap is imported."""
+    return os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))
+
+
+@functools.cache
+def _umap():
+    """umap-learn, with on-disk caching turned on for its numba kernels: it compiles them
+    without `cache=True`, so every new process would spend ~10 s (more on a busy machine)
+    compiling them before its first fit; cached, a restarted app loads them in well under
+    a second."""
+    numba_cache_dir()
+    import umap
+    from numba.core.dispatcher import Dispatcher
+
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] == "umap":
+            for obj in list(vars(module).values()):
+                if isinstance(obj, Dispatcher):
+                    obj.enable_caching()
+    return umap
+
+
+@dataclass
+class Projection:
+    """A 2-D map fitted on (a sample of) an entity table `(E, De)`."""
+
+    method: str  # "pca" | "umap"
+    fit_ids: np.ndarray  # (N,) entity ids the map was fitted on
+    coords: np.ndarray  # (N, 2) their positions
+    model: tuple  # PCA: (mean (De,), components (2, De)); UMAP: (umap.UMAP, fitted rows (N, De))
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """Positions `(n, 2)` of new vectors `(n, De)` (PCA: exact and linear)."""
+        if len(x) == 0:
+            return np.zeros((0, 2), np.float32)
+        if self.method == "pca":
+            mean, comps = self.model
+            return ((x - mean) @ comps.T).astype(np.float32)
+        reducer, fitted = self.model
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "transforming with a precomputed metric": we know
+            return reducer.transform(_distances(x, fitted)).astype(np.float32)
+
+    def background(self, limit: int = 3000) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and positions of at most `limit` fitted entities, evenly spread over the ids."""
+        step = max(1, -(-len(self.fit_ids) // limit))
+        return self.fit_ids[::step], self.coords[::step]
+
+    def entities(self, ids: np.ndarray, table: np.ndarray) -> np.ndarray:
+        """Positions `(n, 2)` of entity ids: fitted ones as fitted, others transformed."""
+        ids = np.asarray(ids)
+        where = np.full(int(max(ids.max(initial=0), self.fit_ids.max(initial=0))) + 1, -1)
+        where[self.fit_ids] = np.arange(len(self.fit_ids))
+        at = where[ids]
+        out = np.empty((len(ids), 2), np.float32)
+        out[at >= 0] = self.coords[at[at >= 0]]
+        if (at < 0).any():
+            out[at < 0] = self.transform(table[ids[at < 0]])
+        return out
+
+
+def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distances `(n, m)` between rows, in one torch call."""
+    return torch.cdist(torch.as_tensor(a, dtype=torch.float32), torch.as_tensor(b)).numpy()
+
+
+def fit_projection(
+    table: np.ndarray, method: str = "pca", seed: int = 0, max_fit: int = 3000
+) -> Projection:
+    """Fit a 2-D map on an entity table `(E, De)` (complex models: the [re | im] rows as
+    they are). PCA uses every row. UMAP fits a seeded sample of at most `max_fit` rows on
+    exact distances computed here (umap-learn's own exact path calls a Python metric per
+    pair, its approximate one recompiles its search closures in every process), with 200
+    epochs (umap-learn's choice for large data; its 500 for small data cost 2.5x)."""
+    table = np.asarray(table, np.float32)
+    if method == "pca":
+        mean = table.mean(0)
+        _, _, vt = np.linalg.svd(table - mean, full_matrices=False)
+        comps = np.vstack([vt[:2], np.zeros((max(0, 2 - len(vt)), table.shape[1]), np.float32)])
+        ids = np.arange(len(table))
+        return Projection("pca", ids, ((table - mean) @ comps.T).astype(np.float32), (mean, comps))
+    if method != "umap":
+        raise ConfigError(f"projection: method must be 'pca' or 'umap', got {method!r}")
+    umap = _umap()
+    ids = np.sort(np.random.default_rng(seed).permutation(len(table))[:max_fit])
+    fitted = table[ids]
+    reducer = umap.UMAP(
+        n_neighbors=max(2, min(15, len(ids) - 1)),
+        metric="precomputed",
+        n_epochs=200,
+        random_state=seed,
+        n_jobs=1,  # a seeded UMAP runs on one thread anyway; saying so silences its warning
+        init="spectral" if len(ids) > 32 else "random",  # spectral needs a larger graph
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "inverse_transform will be unavailable": not needed
+        coords = reducer.fit_transform(_distances(fitted, fitted)).astype(np.float32)
+    return Projection("umap", ids, coords, (reducer, fitted))
+
+
+def mix_layout(
+    result: LensResult, proj: Projection, table: np.ndarray, kg: KG, rows
+) -> pd.DataFrame:
+    """One row per candidate of `rows`: positions of the candidate, its partner and the mixed
+    point, with names, verdict, scores, partner label and soft label for hover text."""
+    rows = torch.as_tensor(rows, dtype=torch.long)
+    cand, partner = result.candidates[rows].ravel(), result.partner_ids[rows].ravel()
+    mixed = result.mixed_emb[rows].reshape(len(cand), -1).numpy()
+    c_xy, p_xy = proj.entities(cand.numpy(), table), proj.entities(partner.numpy(), table)
+    m_xy = proj.transform(mixed)
+    K = result.candidates.shape[1]
+    return pd.DataFrame(
+        {
+            "row": rows[:, None].expand(-1, K).ravel().numpy(),
+            "query": np.repeat(query_labels(kg, result.positives[rows], result.head[rows]), K),
+            "candidate": _names(kg.entities, cand),
+            "partner": _names(kg.entities, partner),
+            "verdict": np.where(result.is_mpn[rows].ravel().numpy(), "MPN", "TN"),
+            "known truth": truth_label(
+                result.is_true[rows], result.is_train_positive[rows]
+            ).ravel(),
+            "score": result.cand_scores[rows].ravel().numpy(),
+            "mixed score": result.mixed_scores[rows].ravel().numpy(),
+            "partner label": result.partner_label[rows].ravel().numpy(),
+            "soft label": result.mixed_label[rows].ravel().numpy(),
+            **{
+                f"{k}_{a}": xy[:, i]
+                for k, xy in (("c", c_xy), ("p", p_xy), ("m", m_xy))
+                for i, a in enumerate("xy")
+            },
+        }
+    )
+
+
+# --------------------------------------------------------------------------- samplers
+
+
+@torch.no_grad()
+def sampler_candidates(
+    model, kg: KG, positives: Tensor, samplers: list[str], k: int, seed: int, warmup: int = 10
+) -> dict:
+    """`audit.sampler_candidates` for given positives `(B, 3)`: every sampler, seeded alike,
+    corrupts each positive at two consecutive steps after `warmup` steps on them. A mixing
+    sampler's scores are those of the mixtures the loss sees (`Negatives.mixed_embeddings`)."""
+    from demix_core.audit import Candidates
+    from demix_core.sampling import build_sampler
+
+    device = model.entity.device
+    index = KGIndex.build(kg).to(device)
+    pos = positives.to(device)
+    out = {}
+    for name in samplers:
+        sampler = build_sampler(name, kg, index, None, seed, device)
+        for step in range(warmup):
+            sampler.sample(model, pos, step, k, False)
+        negs = [sampler.sample(model, pos, warmup + i, k, False) for i in (0, 1)]
+        ids, head = torch.cat([n.ids for n in negs]), torch.cat([n.head for n in negs])
+        both = torch.cat([pos, pos])  # (N, 3), N = 2B
+        scores = [
+            model.score_candidates(pos, n.head, _scored(model, n)).float() for n in negs
+        ]  # (B, K) each
+        h, r, t = corrupt(both, ids, head).unbind(-1)  # (N, K) each
+        out[name] = Candidates(
+            pos=both,
+            head=head,
+            ids=ids,
+            scores=torch.cat(scores),
+            is_true=index.truth.contains(h, r, t),
+            is_train=index.train.contains(h, r, t),
+            mask=torch.cat(
+                [
+                    n.mask if n.mask is not None else torch.ones_like(n.ids, dtype=torch.bool)
+                    for n in negs
+                ]
+            ),
+            mpn=torch.cat([n.mpn for n in negs]) if negs[0].mpn is not None else None,
+        )
+    return out
+
+
+def _scored(model, neg) -> Tensor:
+    """What the loss scores for a sampler's negatives: mixed embeddings or plain ids."""
+    mixed = neg.mixed_embeddings(model)
+    return mixed if mixed is not None else neg.ids
+
+
+def sampler_summary(cands: dict, adv_temperature: float = 1.0) -> pd.DataFrame:
+    """The audit figures (`audit.summarise`) of each sampler, one row per sampler."""
+    from demix_core.audit import summarise
+
+    rows = [{"sampler": n, **summarise(c, adv_temperature)} for n, c in cands.items()]
+    return pd.DataFrame(rows)
+
+
+def sampler_scores(cands: dict) -> pd.DataFrame:
+    """Long frame: sampler, score, known_fn for every candidate that enters the loss."""
+    parts = [
+        pd.DataFrame(
+            {
+                "sampler": name,
+                "score": c.scores[c.mask].numpy(),
+                "known_fn": c.is_true[c.mask].numpy(),
+            }
+        )
+        for name, c in cands.items()
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def sampler_table(cands: dict, kg: KG) -> pd.DataFrame:
+    """Every candidate of every sampler with names, score, DeMix verdict where there is one,
+    and known truth; highest score first within each sampler."""
+    parts = []
+    for name, c in cands.items():
+        h, r, t = corrupt(c.pos, c.ids, c.head)[c.mask].unbind(-1)  # (n,) each
+        verdict = np.where(c.mpn[c.mask].numpy(), "MPN", "TN") if c.mpn is not None else ""
+        parts.append(
+            pd.DataFrame(
+                {
+                    "sampler": name,
+                    "head": _names(kg.entities, h),
+                    "relation": _names(kg.relations, r),
+                    "tail": _names(kg.entities, t),
+                    "corrupted": np.where(
+                        c.head[:, None].expand_as(c.ids)[c.mask].numpy(), "head", "tail"
+                    ),
+                    "score": c.scores[c.mask].numpy(),
+                    "verdict": verdict,
+                    "known truth": truth_label(c.is_true[c.mask], c.is_train[c.mask]),
+                }
+            ).sort_values("score", ascending=False, kind="stable")
+        )
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,65 @@
+"""AdaMix: each candidate mixed with a partner chosen by its MPNE verdict, drawn in 2-D."""
+
+import streamlit as st
+
+from demix_core import analysis
+from demix_core.lens import remix, repartition
+from pages import lens_common as lc
+
+lc.intro(
+    "adamix",
+    "AdaMix: mixing negatives with partners",
+    "After MPNE's verdict, AdaMix mixes every candidate t' with a partner in embedding space. "
+    "An MPN (probably a false negative) is mixed with a known answer of its query and becomes "
+    "a **partially positive** triple with soft label 1 - alpha; a TN is mixed with one of the "
+    "hardest other candidates and becomes a **harder negative** (label 0). alpha = 1 turns "
+    "mixing off: every mixed point sits on its candidate.",
+    r"e_{\mathrm{mix}} = \alpha\, e(t') + (1 - \alpha)\, e(\mathrm{partner}), \qquad "
+    r"y_{\mathrm{mix}} = (1 - \alpha)\, y(\mathrm{partner})",
+)
+source = lc.pick_source()
+if source is None:
+    st.stop()
+model, kg = lc.model_and_kg(source)
+spec = lc.pick_positives(kg)
+lc.positives(source, spec)
+k, side, base = lc.lens_settings()
+a, b, c = st.columns([2, 2, 1])
+mu = a.slider("mu", 0.0, 6.0, step=0.1, **lc.bind("mu"), help=lc.TERMS["mu"])
+alpha = b.slider("alpha", 0.0, 1.0, step=0.05, **lc.bind("alpha"), help=lc.TERMS["alpha"])
+mode = c.radio(
+    "lambda",
+    ("fixed", "beta"),
+    **lc.bind("lambda"),
+    help="fixed: every mix uses alpha; beta: each draws its weight from Beta(alpha, alpha).",
+)
+result = remix(repartition(lc.lens(source, spec, k, side, base), mu), alpha, mode, spec.seed)
+a, b = st.columns([3, 2])
+n_rows = 1
+if len(result.tau) > 1:
+    n_rows = a.slider("Queries drawn", 1, min(len(result.tau), 40), **lc.bind("rows"))
+method = b.radio("Projection", ("PCA", "UMAP"), horizontal=True, **lc.bind("method"))
+
+rows = tuple(range(min(n_rows, len(result.tau))))
+view = (source, spec, k, side, base, mu, alpha, mode)  # what the mixed points depend on
+slot = st.empty()
+if method == "UMAP" and not lc.umap_ready(source):
+    slot.plotly_chart(lc.mix_figure(view, result, source, "PCA", rows), key="adamix_pca_first")
+    with st.spinner("Fitting UMAP on this checkpoint's entities (once); PCA meanwhile..."):
+        lc.umap(source)
+layout = lc.mix_layout(view, result, source, method, rows)
+slot.plotly_chart(lc.mix_figure(view, result, source, method, rows), key="adamix_map")
+st.caption(
+    "Circles: candidates (red ring: a known true fact); diamonds: partners (green: a known "
+    "answer, purple: a hard candidate); crosses: the mixed points. PCA is linear, so each "
+    "cross lies on its candidate-partner segment, a fraction 1 - alpha of the way. UMAP is "
+    "not: a cross is placed by the fitted map's `transform` and its path bends through it."
+)
+mpn = layout["verdict"] == "MPN"
+cols = st.columns(3)
+cols[0].metric("Partially positive", int(mpn.sum()), help=lc.TERMS["Partially positive"])
+cols[1].metric("Harder negatives", int((~mpn).sum()), help=lc.TERMS["Harder negative"])
+cols[2].metric("Mean soft label (MPN)", f"{layout.loc[mpn, 'soft label'].mean():.2f}" if mpn.any() else "-")  # fmt: skip
+table = layout.drop(columns=analysis.XY_COLUMNS)
+st.dataframe(table, hide_index=True, height=300)
+st.download_button("Table as CSV", table.to_csv(index=False), "demix-adamix.csv", "text/csv")

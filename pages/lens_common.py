@@ -1,0 +1,306 @@
+"""What the three lens pages (MPNE, AdaMix, Samplers) share: the opening text and glossary,
+picking a checkpoint and positives (kept across the three pages), the cached model, lens
+and projections, and a demo run when the store has no checkpoint yet."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+from demix_core import analysis
+from demix_core.errors import DemixError
+from pages import common
+
+analysis.numba_cache_dir()  # before anything imports umap, so its JIT is compiled only once
+
+TERMS = {
+    **{k: common.GLOSSARY[k] for k in ("False negative", "MPNE", "MPN", "TN", "mu", "AdaMix")},
+    "Partially positive": "What AdaMix makes of an MPN: the candidate mixed with a known "
+    "answer of the same query, with soft label 1 - alpha (a bit true, a bit false).",
+    "Harder negative": "What AdaMix makes of a TN: the candidate mixed with one of the hardest "
+    "other candidates, label 0 - a negative closer to the decision boundary.",
+    **{k: common.GLOSSARY[k] for k in ("alpha", "Base sampler", "Self-adversarial")},
+}
+# Widget values shared by the three pages, with their defaults (None: chosen on the page).
+DEFAULTS = {"run": None, "step": None, "kind": "random", "relation": None, "query": "",
+            "entity": None, "n": 128, "seed": 0, "k": 32, "side": "tail", "base": "uniform",
+            "mu": 1.0, "alpha": 0.5, "lambda": "fixed", "method": "PCA", "rows": 3,
+            "relative": True, "beta": 1.0, "row": None}  # fmt: skip
+# A demo a visitor waits for: RotatE on Nations, ~300 steps, a checkpoint every 50.
+DEMO = dict(dim=64, batch_size=256, negatives=32, steps=300, eval_every=0, log_every=25,
+            checkpoint_every=50)  # fmt: skip
+
+
+def intro(page: str, title: str, text: str, latex: str | None = None) -> None:
+    """Page title, two or three sentences, the formula, and the glossary one click away;
+    then this page's widgets take the values last set on any lens page."""
+    head, glossary = st.columns([6, 1], vertical_alignment="bottom")
+    head.title(title)
+    with glossary.popover("Glossary", icon=":material/menu_book:"):
+        for term, meaning in TERMS.items():
+            st.markdown(f"**{term}**: {meaning}")
+    st.markdown(text)
+    if latex:
+        st.latex(latex)
+    restore(page)
+
+
+def restore(page: str) -> None:
+    """Each page has its own widget keys (`mpne_mu`, ...): one key on two pages would be two
+    widgets, the second starting at its minimum. Values travel through the plain `saved`
+    dict instead, which every widget updates when it changes (`bind`); arriving from
+    another page, or after Streamlit dropped a key, the widget gets the saved value."""
+    saved = st.session_state.setdefault("saved", {})
+    arrived = st.session_state.get("lens_page") != page
+    st.session_state["lens_page"] = page
+    for name, default in DEFAULTS.items():
+        widget, value = f"{page}_{name}", saved.get(f"lens_{name}", default)
+        if (arrived or widget not in st.session_state) and value is not None:
+            st.session_state[widget] = value
+
+
+def bind(name: str) -> dict:
+    """`key` and `on_change` for the widget of shared value `name` on the current page."""
+    widget = key(name)
+
+    def keep() -> None:
+        st.session_state["saved"][f"lens_{name}"] = st.session_state[widget]
+
+    return dict(key=widget, on_change=keep)
+
+
+def key(name: str) -> str:
+    """This page's widget key of shared value `name`."""
+    return f"{st.session_state['lens_page']}_{name}"
+
+
+def put(name: str, value) -> None:
+    """Set a shared value from the page (before its widget is drawn)."""
+    st.session_state[key(name)] = st.session_state["saved"][f"lens_{name}"] = value
+
+
+# --------------------------------------------------------------------------- checkpoint
+
+
+def pick_source() -> tuple | None:
+    """A run and one of its checkpoint steps (or a checkpoint file): `("run", home, id,
+    step)` or `("file", path, mtime)`; None (after offering a demo) when there is none."""
+    s = common.store()
+    runs = [r for r in s.records() if s.checkpoint_steps(r["id"])]
+    path = st.session_state.get("lens_file")  # a plain key: it outlives page changes
+    if path:
+        st.caption(f"Using the checkpoint file `{path}`.")
+        if st.button("Use a run from the store instead"):
+            st.session_state["lens_file"] = None
+            st.rerun()
+        return ("file", path, Path(path).stat().st_mtime) if Path(path).is_file() else None
+    if not runs:
+        _empty_state(s)
+        return None
+    by_id = {r["id"]: r for r in runs}
+    if st.session_state.get(key("run")) not in by_id:
+        done_ids = [r["id"] for r in runs if r["status"] == "done"]
+        put("run", (done_ids or list(by_id))[0])
+    a, b = st.columns([2, 3])
+    run_id = a.selectbox(
+        "Run", list(by_id), format_func=lambda i: common.label(by_id[i]), **bind("run")
+    )
+    steps = s.checkpoint_steps(run_id)
+    if st.session_state.get(key("step")) not in steps:
+        put("step", steps[-1])
+    label = "Checkpoint (training step)"
+    if len(steps) > 1:
+        step = b.select_slider(label, steps, **bind("step"))
+    else:
+        step = b.selectbox(label, steps, **bind("step"))
+    return ("run", str(s.home), run_id, int(step))
+
+
+def _empty_state(s) -> None:
+    st.info(
+        "No run in the store has a checkpoint yet. Train a small demo model (RotatE on "
+        "Nations, about half a minute), or open a checkpoint file from a run folder."
+    )
+    pending = [r for r in s.records() if r["name"].startswith("Lens demo") and r["status"] in ("queued", "running")]  # fmt: skip
+    if pending:
+        _wait_for(pending[0]["id"])
+    elif st.button("Train a small demo model", type="primary", icon=":material/bolt:"):
+        from demix_core.config import make_config
+
+        config = make_config("nations", "rotate", "uniform", **DEMO)
+        run_id = s.submit(config, name="Lens demo: RotatE on Nations", start=common.autostart())
+        _wait_for(run_id)
+    files = sorted(str(p) for p in s.home.glob("*/checkpoints/*.pt"))
+    files += sorted(str(p) for p in s.home.glob("*/checkpoint.pt"))
+    typed = st.text_input("Checkpoint file", placeholder=files[0] if files else "path/to/checkpoint.pt")  # fmt: skip
+    if typed:
+        if Path(typed).is_file():
+            st.session_state["lens_file"] = typed
+            st.rerun()
+        st.error(f"`{typed}`: no such file")
+
+
+@st.fragment(run_every=2.0)
+def _wait_for(run_id: str) -> None:
+    """Progress of the demo run; the whole page redraws once its first checkpoint exists."""
+    run = common.store().get(run_id)
+    st.progress(run["progress"], text=f"Demo run: {run['status']}, step {run['step']}/{run['steps']}")  # fmt: skip
+    if run["error"]:
+        st.error(run["error"])
+    if common.store().checkpoint_steps(run_id):
+        st.rerun()
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the checkpoint...")
+def load(source: tuple):
+    """(model, kg) of a source, loaded once and shared by every session."""
+    from demix_core.checkpoint import check_matches, load_checkpoint, model_from_checkpoint
+    from demix_core.data import load_dataset
+
+    if source[0] == "run":
+        data = common.store().load_checkpoint(source[2], source[3])
+    else:
+        data = load_checkpoint(source[1])
+    kg = load_dataset((data.get("config") or {}).get("dataset", ""))
+    check_matches(data, kg)
+    return model_from_checkpoint(data).eval(), kg
+
+
+def model_and_kg(source: tuple):
+    """`load`, or the error shown and the page stopped."""
+    try:
+        return load(source)
+    except (DemixError, OSError) as e:
+        st.error(f"Cannot open this checkpoint: {e}")
+        st.stop()
+
+
+# --------------------------------------------------------------------------- positives
+
+
+def pick_positives(kg) -> analysis.PositivesSpec:
+    """Which train positives to look at: a seeded random sample, or those of a relation or
+    of an entity found by name."""
+    a, b, c, d = st.columns([2, 3, 1, 1])
+    kind = a.radio("Positives", analysis.POSITIVE_KINDS, horizontal=True, **bind("kind"))
+    name = ""
+    if kind == "relation":
+        if st.session_state.get(key("relation")) not in kg.relations:
+            put("relation", kg.relations[0])
+        name = b.selectbox("Relation", kg.relations, **bind("relation"))
+    elif kind == "entity":
+        q, e = b.columns(2)
+        found = analysis.search_names(kg.entities, q.text_input("Search entities", **bind("query")))  # fmt: skip
+        if not found:
+            st.warning("No entity name contains that text.")
+            st.stop()
+        if st.session_state.get(key("entity")) not in found:
+            put("entity", found[0])
+        name = e.selectbox("Entity", found, **bind("entity"))
+    n = c.number_input("How many", min_value=1, max_value=2048, **bind("n"))
+    seed = d.number_input("Seed", min_value=0, **bind("seed"))
+    return analysis.PositivesSpec(kind, name, int(n), int(seed))
+
+
+def positives(source: tuple, spec: analysis.PositivesSpec):
+    """The positives of `spec`, or the reason there are none shown and the page stopped."""
+    _, kg = load(source)
+    try:
+        return analysis.select_positives(kg, spec)
+    except DemixError as e:
+        st.error(str(e))
+        st.stop()
+
+
+@st.cache_data(max_entries=16, show_spinner="Drawing and scoring candidates...")
+def lens(source: tuple, spec: analysis.PositivesSpec, k: int, side: str, base: str):
+    """The expensive `demix_lens` (draw, score, partition, mix), keyed by everything it
+    depends on; sliders then `repartition` / `remix` the cached result."""
+    from demix_core.lens import demix_lens
+
+    model, kg = load(source)
+    pos = analysis.select_positives(kg, spec)
+    return demix_lens(
+        model, kg, pos, mu=1.0, alpha=1.0, k=k, base_sampler=base, side=side, seed=spec.seed
+    )
+
+
+def lens_settings() -> tuple[int, str, str]:
+    """K, side and base sampler of the lens."""
+    from demix_core.sampling import SAMPLERS
+
+    a, b, c = st.columns(3)
+    k = a.number_input("Candidates per positive (K)", 1, 512, **bind("k"))
+    side = b.radio("Corrupt", ("tail", "head", "both"), horizontal=True, **bind("side"))
+    bases = [x for x in SAMPLERS if x != "demix"]
+    base = c.selectbox("Base sampler", bases, help=TERMS["Base sampler"], **bind("base"))
+    return int(k), side, base
+
+
+# --------------------------------------------------------------------------- projections
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def pca(source: tuple) -> analysis.Projection:
+    model, _ = load(source)
+    return analysis.fit_projection(model.entity.detach().numpy(), "pca")
+
+
+@st.cache_resource
+def _umap_fits() -> tuple[dict, threading.Lock]:
+    """UMAP maps by source, newest last, shared by all sessions. A plain dict (not a cached
+    function) so a page can ask whether a map is ready and show PCA until it is."""
+    return {}, threading.Lock()
+
+
+def umap_ready(source: tuple) -> bool:
+    return source in _umap_fits()[0]
+
+
+def umap(source: tuple, keep: int = 4) -> analysis.Projection:
+    """The UMAP map of a checkpoint's entity table, fitted once (the caller shows PCA and a
+    spinner meanwhile)."""
+    fits, lock = _umap_fits()
+    if source not in fits:
+        model, _ = load(source)
+        proj = analysis.fit_projection(model.entity.detach().numpy(), "umap")
+        with lock:
+            fits[source] = proj
+            while len(fits) > keep:
+                fits.pop(next(iter(fits)))
+    return fits[source]
+
+
+def projection(source: tuple, method: str) -> analysis.Projection:
+    return pca(source) if method == "PCA" else umap(source)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def mix_layout(key: tuple, _result, source: tuple, method: str, rows: tuple):
+    """`analysis.mix_layout` of the lens result that `key` names (source, positives, K, side,
+    base, mu, alpha, lambda mode): a UMAP `transform` of the mixed points runs once per key."""
+    model, kg = load(source)
+    table = model.entity.detach().numpy()
+    return analysis.mix_layout(_result, projection(source, method), table, kg, rows)
+
+
+def mix_figure(key: tuple, result, source: tuple, method: str, rows: tuple):
+    from demix_core import lens_plots
+
+    _, kg = load(source)
+    ids, xy = projection(source, method).background()
+    title = f"{method} of the entity embeddings: candidates, partners and mixed points"
+    layout = mix_layout(key, result, source, method, rows)
+    return lens_plots.projection_figure(layout, (xy, [kg.entities[i] for i in ids]), title)
+
+
+@st.cache_data(max_entries=8, show_spinner="Running every sampler on these positives...")
+def sampler_candidates(source: tuple, spec: analysis.PositivesSpec, k: int) -> dict:
+    """Candidates of every registered sampler (seeded by the positives' seed), cached."""
+    from demix_core.sampling import SAMPLERS
+
+    model, kg = load(source)
+    pos = analysis.select_positives(kg, spec)
+    return analysis.sampler_candidates(model, kg, pos, list(SAMPLERS), k, spec.seed)

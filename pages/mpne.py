@@ -1,0 +1,88 @@
+"""MPNE: which sampled negatives DeMix calls probable false negatives, and how well it does."""
+
+import numpy as np
+import streamlit as st
+
+from demix_core import analysis, lens_plots
+from demix_core.lens import repartition
+from pages import lens_common as lc
+
+lc.intro(
+    "mpne",
+    "MPNE: spotting false negatives",
+    "A sampler corrupts each training fact (h, r, t) into *candidates* (h, r, t') that "
+    "training will push down. MPNE compares each candidate's score with the scores X of the "
+    "query's known answers: above the threshold tau it is a **marginal pseudo-negative "
+    "(MPN)**, probably a false negative; below, a **true negative (TN)**. Larger mu lowers "
+    "the threshold, so more candidates become MPN.",
+    r"\tau_q = \operatorname{mean}(X) - \mu\,\bigl(\operatorname{mean}(X) - \min(X)\bigr),"
+    r"\qquad t' \text{ is MPN} \iff s(h, r, t') \ge \tau_q",
+)
+source = lc.pick_source()
+if source is None:
+    st.stop()
+model, kg = lc.model_and_kg(source)
+spec = lc.pick_positives(kg)
+lc.positives(source, spec)
+k, side, base = lc.lens_settings()
+mu = st.slider("mu", 0.0, 6.0, step=0.1, **lc.bind("mu"), help=lc.TERMS["mu"])
+result = repartition(lc.lens(source, spec, k, side, base), mu)
+s = analysis.summary(result)
+
+cols = st.columns(5)
+cols[0].metric("MPN", s["n_mpn"], help=lc.TERMS["MPN"])
+cols[1].metric("TN", s["n_tn"], help=lc.TERMS["TN"])
+cols[2].metric("Known false negatives", s["n_true"], help="Candidates that are valid, test or hidden facts")  # fmt: skip
+cols[3].metric("MPNE precision", "-" if np.isnan(s["precision"]) else f"{s['precision']:.2f}")
+cols[4].metric("MPNE recall", "-" if np.isnan(s["recall"]) else f"{s['recall']:.2f}")
+st.caption(
+    f"{s['candidates']:,} candidates for {len(result.tau):,} queries, mean tau {s['mean_tau']:.3f}. "
+    f"{s['n_train_positive']} candidates are train positives that the unfiltered sampler drew "
+    f"({s['n_train_mpn']} of them MPN); they are left out of precision and recall. "
+    "Precision: the share of MPN that are known true facts; recall: the share of known true "
+    "facts that MPNE flags. Truth = valid, test and hidden facts, never seen by MPNE."
+)
+
+left, right = st.columns(2)
+with left:
+    relative = st.toggle(
+        "Line up every query's threshold at 0 (score - tau)", **lc.bind("relative")
+    )
+    frame = analysis.score_frame(result)
+    value, at, label = ("margin", 0.0, "tau") if relative else ("score", s["mean_tau"], "mean tau")
+    st.plotly_chart(lens_plots.score_histogram(frame, value, at, label), key="mpne_hist")
+with right:
+    mus = np.round(np.linspace(0.0, max(6.0, mu), 61), 3)
+    st.plotly_chart(lens_plots.pr_figure(analysis.pr_frame(result, mus), mu), key="mpne_pr")
+    if s["n_true"] == 0:
+        st.caption("No candidate is a known true fact here, so precision and recall are undefined.")  # fmt: skip
+
+st.subheader("Candidate triples")
+table = analysis.triples_table(result, kg)
+st.dataframe(table, hide_index=True, height=320)
+st.download_button("Table as CSV", table.to_csv(index=False), "demix-mpne.csv", "text/csv")
+
+st.subheader("One query up close")
+choices = analysis.pattern_choices(result)
+queries = analysis.query_labels(kg, result.positives, result.head)
+rows = choices["row"].tolist()
+if st.session_state.get("mpne_row") not in rows:
+    st.session_state["mpne_row"] = rows[0]
+info = choices.set_index("row")
+row = st.selectbox(
+    "Query",
+    rows,
+    key="mpne_row",
+    format_func=lambda r: (
+        f"{queries[r]} · {info.at[r, 'n_true']} known FN · {info.at[r, 'n_positives']} train answers"
+    ),
+)
+detail = analysis.pattern_detail(result, kg, row)
+st.plotly_chart(lens_plots.pattern_figure(detail), key="mpne_pattern")
+st.caption(
+    f"tau = {detail['mean']:.3f} - {mu:g} x ({detail['mean']:.3f} - {detail['min']:.3f}) "
+    f"= {detail['tau']:.3f}. Red rings: candidates that are known true facts."
+)
+a, b = st.columns([1, 2])
+a.dataframe(detail["positives"], hide_index=True)
+b.dataframe(detail["candidates"].drop(columns=["row", "query"]), hide_index=True)

@@ -1,0 +1,55 @@
+"""Samplers side by side: what every registered sampler hands the loss, for one checkpoint."""
+
+import math
+
+import streamlit as st
+
+from demix_core import analysis, lens_plots
+from pages import lens_common as lc
+
+lc.intro(
+    "samplers",
+    "Samplers side by side",
+    "Every negative sampler in the registry corrupts the same positives under the same model "
+    "(seeded, so the picture repeats). Compare how hard their candidates are (higher scores, "
+    "and a lower entropy of the self-adversarial weights: a few candidates dominate the loss) "
+    "and how many are known true facts, i.e. false negatives that training would push down.",
+    r"p_k = \operatorname{softmax}_k\bigl(\beta\, s(h, r, t'_k)\bigr), \qquad "
+    r"H = -\sum_{k=1}^{K} p_k \log p_k \;\le\; \log K",
+)
+source = lc.pick_source()
+if source is None:
+    st.stop()
+model, kg = lc.model_and_kg(source)
+spec = lc.pick_positives(kg)
+lc.positives(source, spec)
+a, b = st.columns(2)
+k = int(a.number_input("Candidates per positive (K)", 1, 512, **lc.bind("k")))
+beta = b.number_input("Adversarial temperature (beta)", 0.0, 10.0, step=0.5, **lc.bind("beta"))
+cands = lc.sampler_candidates(source, spec, k)
+summary = analysis.sampler_summary(cands, beta)
+st.caption(
+    f"{len(cands)} samplers: {', '.join(cands)}. Each corrupts the {spec.n} positives at two "
+    "consecutive steps (after 10 warm-up steps, so NSCaching's cache has seen the model); "
+    "DeMix and MixKG are scored as the loss sees them: their mixed triples."
+)
+st.plotly_chart(lens_plots.sampler_histograms(analysis.sampler_scores(cands)), key="samplers_hist")
+left, right = st.columns(2)
+left.plotly_chart(
+    lens_plots.sampler_bars(summary, "fn_rate", "Known false negatives among the candidates"),
+    key="samplers_fn",
+)
+right.plotly_chart(
+    lens_plots.sampler_bars(
+        summary,
+        "adv_entropy",
+        "Entropy of the self-adversarial weights (dashed: log K)",
+        math.log(k),
+    ),  # fmt: skip
+    key="samplers_entropy",
+)
+st.dataframe(summary, hide_index=True)
+st.subheader("Candidate triples")
+table = analysis.sampler_table(cands, kg)
+st.dataframe(table, hide_index=True, height=320)
+st.download_button("Table as CSV", table.to_csv(index=False), "demix-samplers.csv", "text/csv")

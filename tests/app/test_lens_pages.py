@@ -1,0 +1,210 @@
+"""The lens pages (MPNE, AdaMix, Samplers) through AppTest, on a store holding one small run
+trained here: RotatE on a 200-person synthetic KG (hidden facts = known false negatives), 30
+steps with a checkpoint every 10."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from app_support import ROOT, chart_traces, finish
+from streamlit.testing.v1 import AppTest
+
+from demix_core import analysis
+from demix_core.runs import RunStore
+from demix_core.sampling import SAMPLERS
+
+PAGES = ("pages/mpne.py", "pages/adamix.py", "pages/samplers.py")
+DATASET = "synthetic:entities=200,hidden=0.3"
+
+
+@pytest.fixture(scope="session")
+def lens_home(tmp_path_factory):
+    from demix_core.config import make_config
+
+    home = tmp_path_factory.mktemp("lens") / "demix_home"
+    store = RunStore(home)
+    config = make_config(DATASET, "rotate", "uniform", dim=16, batch_size=64, negatives=8,
+                         steps=30, checkpoint_every=10, eval_every=0, log_every=10,
+                         compile="off")  # fmt: skip
+    finish(store, store.submit(config, name="lens fixture", start=False))
+    return home
+
+
+@pytest.fixture
+def lens(lens_home, monkeypatch):
+    monkeypatch.setenv("DEMIX_HOME", str(lens_home))
+    monkeypatch.setenv("DEMIX_NO_WORKERS", "1")
+    return RunStore(lens_home)
+
+
+def app(page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def candidates(at: AppTest) -> int:
+    """Positives x K, as the MPNE page's widgets say."""
+    return at.number_input(key="mpne_n").value * at.number_input(key="mpne_k").value
+
+
+def metric(at: AppTest, label: str) -> int:
+    return int(next(m.value for m in at.metric if m.label == label))
+
+
+def traces(at: AppTest, chart: int) -> dict[str, dict]:
+    return {t.get("name"): t for t in chart_traces(at)[chart]}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_each_lens_page_renders_with_its_teaching_text(lens, page):
+    at = app(page)
+    assert at.title and at.latex, "a title and the formula of what is shown"
+    name = page.removeprefix("pages/").removesuffix(".py")
+    assert at.select_slider(key=f"{name}_step").options == ["10", "20", "30"]
+    assert len(at.get("plotly_chart")) >= 1
+
+
+def test_mu_moves_the_mpn_count_as_the_threshold_formula_says(lens):
+    at = app("pages/mpne.py")
+    counts = {}
+    for mu in (0.0, 0.5, 1.0, 3.0, 6.0):
+        at.slider(key="mpne_mu").set_value(mu).run()
+        assert not at.exception, at.exception
+        counts[mu] = metric(at, "MPN")
+        assert counts[mu] + metric(at, "TN") == candidates(at)
+    values = list(counts.values())
+    assert values == sorted(values), f"larger mu, lower tau, more MPN: {counts}"
+    assert counts[6.0] > counts[0.0]
+
+
+def test_mpn_count_matches_the_library(lens):
+    from demix_core.checkpoint import model_from_checkpoint
+    from demix_core.data import load_dataset
+    from demix_core.lens import demix_lens
+
+    at = app("pages/mpne.py")
+    at.slider(key="mpne_mu").set_value(2.5).run()
+    run_id = lens.records()[0]["id"]
+    model = model_from_checkpoint(lens.load_checkpoint(run_id, 30)).eval()
+    kg = load_dataset(DATASET)
+    n, k = at.number_input(key="mpne_n").value, at.number_input(key="mpne_k").value
+    pos = analysis.select_positives(kg, analysis.PositivesSpec(n=n))
+    result = demix_lens(model, kg, pos, mu=2.5, alpha=0.5, k=k)
+    s = analysis.summary(result)
+    assert (metric(at, "MPN"), metric(at, "TN")) == (s["n_mpn"], s["n_tn"])
+    assert metric(at, "Known false negatives") == s["n_true"] > 0
+    pr = traces(at, 1)
+    curve = analysis.pr_frame(result, pr["recall"]["x"])
+    np.testing.assert_allclose(pr["recall"]["y"], curve["recall"])
+    (line,) = json.loads(at.get("plotly_chart")[1].proto.spec)["layout"]["shapes"]
+    assert line["x0"] == 2.5, "the current mu is marked on the curve"
+
+
+def test_step_slider_reads_another_checkpoint(lens):
+    at = app("pages/mpne.py")
+    table_at_30 = at.dataframe[0].value
+    at.select_slider(key="mpne_step").set_value("10").run()
+    assert not at.exception
+    table_at_10 = at.dataframe[0].value
+    assert not np.allclose(np.sort(table_at_10["score"]), np.sort(table_at_30["score"]))
+
+
+def test_table_has_names_and_a_csv_download(lens):
+    at = app("pages/mpne.py")
+    table = at.dataframe[0].value
+    assert {"head", "relation", "tail", "score", "verdict", "known truth"} <= set(table)
+    assert len(table) == candidates(at) and table["head"].str.startswith("person_").all()
+    assert (table["verdict"] == "MPN").sum() == metric(at, "MPN")
+    assert (table["known truth"] == "known true").sum() == metric(at, "Known false negatives")
+    assert "Table as CSV" in [b.proto.label for b in at.get("download_button")]
+
+
+def test_one_pattern_up_close(lens):
+    at = app("pages/mpne.py")
+    row = at.selectbox(key="mpne_row").value
+    spec = at.get("plotly_chart")[2].proto.spec
+    query = at.selectbox(key="mpne_row").format_func(row).split(" · ")[0]
+    assert query in spec, "the close-up figure is about the chosen query"
+    positives = at.dataframe[1].value
+    assert list(positives["score"]) == sorted(positives["score"], reverse=True)
+
+
+def test_positives_of_a_relation_or_an_entity(lens):
+    at = app("pages/mpne.py")
+    at.radio(key="mpne_kind").set_value("relation").run()
+    at.selectbox(key="mpne_relation").set_value("spouse_of").run()
+    assert not at.exception
+    assert (at.dataframe[0].value["relation"] == "spouse_of").all()
+    at.radio(key="mpne_kind").set_value("entity").run()
+    at.text_input(key="mpne_query").set_value("person_17").run()
+    assert at.selectbox(key="mpne_entity").options[0] == "person_17"
+    table = at.dataframe[0].value
+    assert (
+        table["query"].str.contains(r"\(person_17,|, person_17\)")
+        | (table["answer"] == "person_17")
+    ).all()
+
+
+@pytest.mark.parametrize(("alpha", "end"), [(1.0, "candidate"), (0.0, "partner")])
+def test_alpha_puts_mixed_points_at_the_ends_of_their_segments(lens, alpha, end):
+    at = app("pages/adamix.py")
+    at.slider(key="adamix_alpha").set_value(alpha).run()
+    assert not at.exception
+    t = traces(at, 0)
+    for verdict, mixed in (("MPN", "partially positive"), ("TN", "harder negative")):
+        if f"{verdict} {end}" in t:
+            np.testing.assert_allclose(t[mixed]["x"], t[f"{verdict} {end}"]["x"], atol=1e-4)
+            np.testing.assert_allclose(t[mixed]["y"], t[f"{verdict} {end}"]["y"], atol=1e-4)
+    assert "TN candidate" in t
+    table = at.dataframe[0].value
+    expected = (1 - alpha) * table["partner label"]
+    np.testing.assert_allclose(table["soft label"], expected)
+
+
+def test_umap_replaces_pca_and_alpha_moves_it(lens):
+    at = app("pages/adamix.py")
+    at.radio(key="adamix_method").set_value("UMAP").run()
+    assert not at.exception
+    assert "UMAP of the entity embeddings" in at.get("plotly_chart")[-1].proto.spec
+    at.slider(key="adamix_alpha").set_value(0.8).run()
+    assert not at.exception
+
+
+def test_samplers_page_lists_every_registered_sampler(lens):
+    at = app("pages/samplers.py")
+    assert list(at.dataframe[0].value["sampler"]) == list(SAMPLERS)
+    assert set(at.dataframe[1].value["sampler"]) == set(SAMPLERS)
+    fn_bars, entropy_bars = chart_traces(at)[1][0], chart_traces(at)[2][0]
+    assert fn_bars["x"] == entropy_bars["x"] == list(SAMPLERS)
+    np.testing.assert_allclose(fn_bars["y"], at.dataframe[0].value["fn_rate"])
+
+
+def test_lens_values_survive_page_changes(lens):
+    at = app("pages/mpne.py")
+    at.slider(key="mpne_mu").set_value(2.5).run()
+    at.number_input(key="mpne_k").set_value(12).run()
+    at.switch_page("pages/adamix.py").run()
+    assert not at.exception
+    assert (at.slider(key="adamix_mu").value, at.number_input(key="adamix_k").value) == (2.5, 12)
+    at.slider(key="adamix_mu").set_value(4.0).run()
+    at.switch_page("pages/samplers.py").run()
+    assert at.number_input(key="samplers_k").value == 12
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/mpne.py").run()
+    assert (at.slider(key="mpne_mu").value, at.number_input(key="mpne_k").value) == (4.0, 12)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_empty_store_offers_a_demo_run(home, page):
+    at = app(page)
+    assert "No run in the store has a checkpoint" in at.info[0].value
+    next(b for b in at.button if b.label == "Train a small demo model").click().run()
+    assert not at.exception
+    (run,) = RunStore(home).records()
+    assert run["status"] == "queued" and run["name"].startswith("Lens demo")
+    assert run["config"]["checkpoint_every"] > 0
