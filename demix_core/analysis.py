@@ -11,6 +11,7 @@ points, such as AdaMix's mixed embeddings, with `Projection.transform`.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 import warnings
@@ -93,6 +94,9 @@ def summary(result: LensResult) -> dict:
         "precision": pr["precision"],
         "recall": pr["recall"],
         "mean_tau": float(result.tau.mean()),
+        "soft_label_mpn": float(result.mixed_label[result.is_mpn].mean())
+        if result.is_mpn.any()
+        else math.nan,
     }
 
 
@@ -225,7 +229,7 @@ def numba_cache_dir() -> str:
 
 
 @functools.cache
-def _umap():
+def load_umap():
     """umap-learn, with on-disk caching turned on for its numba kernels: it compiles them
     without `cache=True`, so every new process would spend ~10 s (more on a busy machine)
     compiling them before its first fit; cached, a restarted app loads them in well under
@@ -286,6 +290,19 @@ def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return torch.cdist(torch.as_tensor(a, dtype=torch.float32), torch.as_tensor(b)).numpy()
 
 
+def _principal_axes(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean `(De,)` and the top two principal axes `(2, De)` of a table `(E, De)`, from the
+    eigenvectors of its `(De, De)` covariance (several times faster than an SVD of the whole
+    table on a busy CPU), each signed so that its largest entry is positive."""
+    mean = table.mean(0)
+    centred = (table - mean).astype(np.float64)
+    _, vectors = np.linalg.eigh(centred.T @ centred)  # ascending eigenvalues
+    comps = vectors[:, ::-1][:, :2].T  # (2, De), or (1, De) for a 1-wide table
+    comps = np.vstack([comps, np.zeros((2 - len(comps), table.shape[1]))])
+    comps *= np.sign(comps[[0, 1], np.abs(comps).argmax(1)])[:, None]
+    return mean, comps.astype(np.float32)
+
+
 def fit_projection(
     table: np.ndarray, method: str = "pca", seed: int = 0, max_fit: int = 3000
 ) -> Projection:
@@ -296,14 +313,12 @@ def fit_projection(
     epochs (umap-learn's choice for large data; its 500 for small data cost 2.5x)."""
     table = np.asarray(table, np.float32)
     if method == "pca":
-        mean = table.mean(0)
-        _, _, vt = np.linalg.svd(table - mean, full_matrices=False)
-        comps = np.vstack([vt[:2], np.zeros((max(0, 2 - len(vt)), table.shape[1]), np.float32)])
+        mean, comps = _principal_axes(table)
         ids = np.arange(len(table))
         return Projection("pca", ids, ((table - mean) @ comps.T).astype(np.float32), (mean, comps))
     if method != "umap":
         raise ConfigError(f"projection: method must be 'pca' or 'umap', got {method!r}")
-    umap = _umap()
+    umap = load_umap()
     ids = np.sort(np.random.default_rng(seed).permutation(len(table))[:max_fit])
     fitted = table[ids]
     reducer = umap.UMAP(

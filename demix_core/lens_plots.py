@@ -204,7 +204,7 @@ def projection_figure(
                 hoverinfo="text",
             )
         )
-    for verdict in ("MPN", "TN"):
+    for verdict in ("TN", "MPN"):  # the rarer MPN drawn last, on top
         df = layout[layout["verdict"] == verdict]
         color, hover = COLORS[verdict], _hover(df)
         path = np.full((len(df), 4, 2), np.nan)  # candidate -> mixed -> partner, then a break

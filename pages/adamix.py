@@ -1,5 +1,7 @@
 """AdaMix: each candidate mixed with a partner chosen by its MPNE verdict, drawn in 2-D."""
 
+import math
+
 import streamlit as st
 
 from demix_core import analysis
@@ -21,6 +23,7 @@ source = lc.pick_source()
 if source is None:
     st.stop()
 model, kg = lc.model_and_kg(source)
+lc.prefetch_umap()
 spec = lc.pick_positives(kg)
 lc.positives(source, spec)
 k, side, base = lc.lens_settings()
@@ -34,32 +37,42 @@ mode = c.radio(
     help="fixed: every mix uses alpha; beta: each draws its weight from Beta(alpha, alpha).",
 )
 result = remix(repartition(lc.lens(source, spec, k, side, base), mu), alpha, mode, spec.seed)
-a, b = st.columns([3, 2])
+a, b, c = st.columns([3, 2, 2])
 n_rows = 1
 if len(result.tau) > 1:
     n_rows = a.slider("Queries drawn", 1, min(len(result.tau), 40), **lc.bind("rows"))
 method = b.radio("Projection", ("PCA", "UMAP"), horizontal=True, **lc.bind("method"))
+show = c.radio("Candidates", ("all", "MPN", "TN"), horizontal=True, **lc.bind("show"))
 
-rows = tuple(range(min(n_rows, len(result.tau))))
-view = (source, spec, k, side, base, mu, alpha, mode)  # what the mixed points depend on
+
+def drawn(method: str):
+    """The mixes of the first `n_rows` queries placed by `method`, with the verdicts shown."""
+    rows = tuple(range(min(n_rows, len(result.tau))))
+    view = (source, spec, k, side, base, mu, alpha, mode)  # what the mixed points depend on
+    layout = lc.mix_layout(view, result, source, method, rows)
+    return layout if show == "all" else layout[layout["verdict"] == show]
+
+
 slot = st.empty()
 if method == "UMAP" and not lc.umap_ready(source):
-    slot.plotly_chart(lc.mix_figure(view, result, source, "PCA", rows), key="adamix_pca_first")
+    slot.plotly_chart(lc.mix_figure(drawn("PCA"), source, "PCA"), key="adamix_pca_first")
     with st.spinner("Fitting UMAP on this checkpoint's entities (once); PCA meanwhile..."):
         lc.umap(source)
-layout = lc.mix_layout(view, result, source, method, rows)
-slot.plotly_chart(lc.mix_figure(view, result, source, method, rows), key="adamix_map")
+layout = drawn(method)
+slot.plotly_chart(lc.mix_figure(layout, source, method), key="adamix_map")
 st.caption(
     "Circles: candidates (red ring: a known true fact); diamonds: partners (green: a known "
     "answer, purple: a hard candidate); crosses: the mixed points. PCA is linear, so each "
     "cross lies on its candidate-partner segment, a fraction 1 - alpha of the way. UMAP is "
     "not: a cross is placed by the fitted map's `transform` and its path bends through it."
 )
-mpn = layout["verdict"] == "MPN"
+s = analysis.summary(result)
 cols = st.columns(3)
-cols[0].metric("Partially positive", int(mpn.sum()), help=lc.TERMS["Partially positive"])
-cols[1].metric("Harder negatives", int((~mpn).sum()), help=lc.TERMS["Harder negative"])
-cols[2].metric("Mean soft label (MPN)", f"{layout.loc[mpn, 'soft label'].mean():.2f}" if mpn.any() else "-")  # fmt: skip
+cols[0].metric("Partially positive", s["n_mpn"], help=lc.TERMS["Partially positive"])
+cols[1].metric("Harder negatives", s["n_tn"], help=lc.TERMS["Harder negative"])
+soft = "-" if math.isnan(s["soft_label_mpn"]) else f"{s['soft_label_mpn']:.2f}"
+cols[2].metric("Mean soft label of the partially positive", soft)
+st.caption(f"Counts over all {s['candidates']:,} candidates; the table lists those drawn above.")
 table = layout.drop(columns=analysis.XY_COLUMNS)
 st.dataframe(table, hide_index=True, height=300)
 st.download_button("Table as CSV", table.to_csv(index=False), "demix-adamix.csv", "text/csv")

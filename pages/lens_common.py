@@ -27,7 +27,7 @@ TERMS = {
 DEFAULTS = {"run": None, "step": None, "kind": "random", "relation": None, "query": "",
             "entity": None, "n": 128, "seed": 0, "k": 32, "side": "tail", "base": "uniform",
             "mu": 1.0, "alpha": 0.5, "lambda": "fixed", "method": "PCA", "rows": 3,
-            "relative": True, "beta": 1.0, "row": None}  # fmt: skip
+            "relative": True, "beta": 1.0, "row": None, "show": "all"}  # fmt: skip
 # A demo a visitor waits for: RotatE on Nations, ~300 steps, a checkpoint every 50.
 DEMO = dict(dim=64, batch_size=256, negatives=32, steps=300, eval_every=0, log_every=25,
             checkpoint_every=50)  # fmt: skip
@@ -248,6 +248,16 @@ def pca(source: tuple) -> analysis.Projection:
     return analysis.fit_projection(model.entity.detach().numpy(), "pca")
 
 
+@st.cache_resource(show_spinner=False)
+def prefetch_umap() -> threading.Thread:
+    """Import umap-learn (about 3 s: numba and its cached kernels) in a background thread,
+    once per server, so the first UMAP a visitor asks for pays only its fit. The thread
+    only imports: it calls no st.* function."""
+    thread = threading.Thread(target=analysis.load_umap, name="umap-import", daemon=True)
+    thread.start()
+    return thread
+
+
 @st.cache_resource
 def _umap_fits() -> tuple[dict, threading.Lock]:
     """UMAP maps by source, newest last, shared by all sessions. A plain dict (not a cached
@@ -286,13 +296,13 @@ def mix_layout(key: tuple, _result, source: tuple, method: str, rows: tuple):
     return analysis.mix_layout(_result, projection(source, method), table, kg, rows)
 
 
-def mix_figure(key: tuple, result, source: tuple, method: str, rows: tuple):
+def mix_figure(layout, source: tuple, method: str):
+    """The projection figure of a (possibly filtered) `mix_layout`, fitted entities behind."""
     from demix_core import lens_plots
 
     _, kg = load(source)
     ids, xy = projection(source, method).background()
     title = f"{method} of the entity embeddings: candidates, partners and mixed points"
-    layout = mix_layout(key, result, source, method, rows)
     return lens_plots.projection_figure(layout, (xy, [kg.entities[i] for i in ids]), title)
 
 

@@ -80,8 +80,9 @@ row = st.selectbox(
 detail = analysis.pattern_detail(result, kg, row)
 st.plotly_chart(lens_plots.pattern_figure(detail), key="mpne_pattern")
 st.caption(
-    f"tau = {detail['mean']:.3f} - {mu:g} x ({detail['mean']:.3f} - {detail['min']:.3f}) "
-    f"= {detail['tau']:.3f}. Red rings: candidates that are known true facts."
+    f"mean(X) = {detail['mean']:.3f}, min(X) = {detail['min']:.3f}, so tau = mean(X) - "
+    f"{mu:g} (mean(X) - min(X)) = {detail['tau']:.3f}. Red rings: candidates that are known "
+    "true facts."
 )
 a, b = st.columns([1, 2])
 a.dataframe(detail["positives"], hide_index=True)

@@ -38,7 +38,7 @@ def test_summary_by_hand(hand):
     s = analysis.summary(hand[0])
     assert (s["n_mpn"], s["n_tn"], s["candidates"], s["n_train_mpn"]) == (2, 2, 4, 0)
     assert (s["n_true"], s["n_true_mpn"], s["precision"], s["recall"]) == (1, 1, 0.5, 1.0)
-    assert s["mean_tau"] == 1.0
+    assert s["mean_tau"] == 1.0 and s["soft_label_mpn"] == 0.75  # 1 - alpha
 
 
 def test_score_frame_by_hand(hand):

@@ -208,3 +208,17 @@ def test_empty_store_offers_a_demo_run(home, page):
     (run,) = RunStore(home).records()
     assert run["status"] == "queued" and run["name"].startswith("Lens demo")
     assert run["config"]["checkpoint_every"] > 0
+
+
+def test_empty_store_opens_a_checkpoint_file(home, lens_home):
+    store = RunStore(lens_home)
+    path = store.run_dir(store.records()[0]["id"]) / "checkpoints" / "step_0000020.pt"
+    at = app("pages/mpne.py")
+    at.text_input[0].set_value("/no/such/file.pt").run()
+    assert "no such file" in at.error[0].value and not at.exception
+    at.text_input[0].set_value(str(path)).run()
+    assert not at.exception, at.exception
+    assert f"Using the checkpoint file `{path}`." in [c.value for c in at.caption]
+    assert metric(at, "MPN") + metric(at, "TN") == candidates(at)
+    next(b for b in at.button if b.label == "Use a run from the store instead").click().run()
+    assert "No run in the store has a checkpoint" in at.info[0].value
