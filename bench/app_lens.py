@@ -39,10 +39,21 @@ def checkpoint_run(home: Path, steps: int) -> str:
 
     store = RunStore(home)
     for run in store.records():
-        if run["dataset"] == "umls" and run["status"] == "done" and store.checkpoint_steps(run["id"]):  # fmt: skip
+        if (
+            run["dataset"] == "umls"
+            and run["status"] == "done"
+            and store.checkpoint_steps(run["id"])
+        ):
             return run["id"]
-    config = make_config("umls", "rotate", "uniform", steps=steps, checkpoint_every=steps // 2,
-                         eval_every=0, log_every=50)  # fmt: skip
+    config = make_config(
+        "umls",
+        "rotate",
+        "uniform",
+        steps=steps,
+        checkpoint_every=steps // 2,
+        eval_every=0,
+        log_every=50,
+    )
     run_id = store.submit(config, name="UMLS RotatE (lens bench)", start=False)
     t0 = time.perf_counter()
     assert run_one(store.home, run_id) == "done"
@@ -67,7 +78,9 @@ def analysis_moves(home: Path, run_id: str) -> None:
     pos = analysis.select_positives(kg, analysis.PositivesSpec(n=128))
     t0 = time.perf_counter()
     base = demix_lens(model, kg, pos, mu=1.0, alpha=1.0, k=32)
-    print(f"demix_lens (128 positives x 32 candidates, cached by the page): {ms(time.perf_counter() - t0)}")  # fmt: skip
+    print(
+        f"demix_lens (128 positives x 32 candidates, cached by the page): {ms(time.perf_counter() - t0)}"
+    )
 
     def mpne_move(mu: float) -> None:
         r = repartition(base, mu)
@@ -85,13 +98,18 @@ def analysis_moves(home: Path, run_id: str) -> None:
         layout = analysis.mix_layout(r, proj, table, kg, range(3))
         lens_plots.projection_figure(layout, (proj.coords, kg.entities), "PCA")
 
-    for name, move, values in (("mu", mpne_move, (0.5, 1.5, 3.0, 5.0, 0.2)), ("alpha", adamix_move, (0.2, 0.4, 0.6, 0.8, 1.0))):  # fmt: skip
+    for name, move, values in (
+        ("mu", mpne_move, (0.5, 1.5, 3.0, 5.0, 0.2)),
+        ("alpha", adamix_move, (0.2, 0.4, 0.6, 0.8, 1.0)),
+    ):
         times = []
         for v in values:
             t0 = time.perf_counter()
             move(v)
             times.append(time.perf_counter() - t0)
-        print(f"{name} move, analysis + figures: median {ms(statistics.median(times))}, max {ms(max(times))}")  # fmt: skip
+        print(
+            f"{name} move, analysis + figures: median {ms(statistics.median(times))}, max {ms(max(times))}"
+        )
 
 
 def apptest_moves(home: Path) -> None:
@@ -118,7 +136,9 @@ def apptest_moves(home: Path) -> None:
             times.append(time.perf_counter() - t0)
             assert not at.exception, at.exception
         label = f"{page}{' (UMAP)' if setup else ''}"
-        print(f"AppTest {label}: first render {first:.2f} s; {key} move median {ms(statistics.median(times))}, max {ms(max(times))}")  # fmt: skip
+        print(
+            f"AppTest {label}: first render {first:.2f} s; {key} move median {ms(statistics.median(times))}, max {ms(max(times))}"
+        )
 
 
 PROJECTION = """
@@ -151,16 +171,28 @@ def projections(home: Path, run_id: str, tmp: Path) -> None:
     kg = load_dataset("umls")
     table = model.entity.detach().numpy()
     pos = select_positives(kg, PositivesSpec(n=90))
-    mixed = demix_lens(model, kg, pos, mu=1.0, alpha=0.5, k=32).mixed_emb.reshape(-1, table.shape[1])  # fmt: skip
+    mixed = demix_lens(model, kg, pos, mu=1.0, alpha=0.5, k=32).mixed_emb.reshape(
+        -1, table.shape[1]
+    )
     g = torch.Generator().manual_seed(0)
     wide = (torch.rand(3000, table.shape[1], generator=g) * 2 - 1).numpy()  # a 3,000-row table
-    cases = {"UMLS": (table, mixed[: 3000 - len(table)].numpy()), "3,000-row table": (wide, wide[:300] * 0.9)}  # fmt: skip
+    cases = {
+        "UMLS": (table, mixed[: 3000 - len(table)].numpy()),
+        "3,000-row table": (wide, wide[:300] * 0.9),
+    }
     for name, (fit, extra) in cases.items():
         np.save(tmp / "fit.npy", fit)
         np.save(tmp / "extra.npy", extra)
-        code = PROJECTION.format(root=str(ROOT), fit=str(tmp / "fit.npy"), extra=str(tmp / "extra.npy"))  # fmt: skip
+        code = PROJECTION.format(
+            root=str(ROOT), fit=str(tmp / "fit.npy"), extra=str(tmp / "extra.npy")
+        )
         for attempt in ("first process", "next process"):
-            out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=os.environ)  # fmt: skip
+            out = subprocess.run(
+                [sys.executable, "-c", textwrap.dedent(code)],
+                capture_output=True,
+                text=True,
+                env=os.environ,
+            )
             line = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr[-500:]
             print(f"{name}, {attempt}: {line}")
 
@@ -183,9 +215,27 @@ def browser_memory(home: Path) -> None:
         return
     port = 8765
     env = {**os.environ, "DEMIX_HOME": str(home), "DEMIX_NO_WORKERS": "1"}
-    argv = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-            "--server.address", "127.0.0.1", "--server.port", str(port)]  # fmt: skip
-    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+    ]
+    proc = subprocess.Popen(
+        argv,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     ready = '[data-testid="stApp"][data-test-script-state="notRunning"]'
     try:
         for _ in range(150):
@@ -195,7 +245,7 @@ def browser_memory(home: Path) -> None:
             except OSError:
                 time.sleep(0.2)
         print(f"server RSS at start: {rss_mb(proc.pid)[0]:.0f} MB")
-        args = "--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run".split()  # fmt: skip
+        args = "--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run".split()
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=args)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -211,7 +261,9 @@ def browser_memory(home: Path) -> None:
                         page.wait_for_timeout(500)
                         page.wait_for_selector(ready, timeout=300_000)
                     now, peak = rss_mb(proc.pid)
-                    print(f"visit {visit} /{name}: {time.perf_counter() - t0:.1f} s, server RSS {now:.0f} MB (peak {peak:.0f} MB)")  # fmt: skip
+                    print(
+                        f"visit {visit} /{name}: {time.perf_counter() - t0:.1f} s, server RSS {now:.0f} MB (peak {peak:.0f} MB)"
+                    )
             browser.close()
         now, peak = rss_mb(proc.pid)
         print(f"server RSS after every page twice: {now:.0f} MB, peak {peak:.0f} MB")
@@ -224,11 +276,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", default=str(ROOT / "out" / "bench_lens"), help="run store")
     parser.add_argument("--steps", type=int, default=500, help="UMLS training steps")
-    parser.add_argument("--skip", default="", help="comma-separated: analysis,apptest,projection,memory")  # fmt: skip
+    parser.add_argument(
+        "--skip", default="", help="comma-separated: analysis,apptest,projection,memory"
+    )
     args = parser.parse_args()
     home, skip = Path(args.home), set(args.skip.split(","))
     run_id = checkpoint_run(home, args.steps)
-    print(f"checkpoint: run {run_id} in {home}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(
+        f"checkpoint: run {run_id} in {home}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
+    )
     if "analysis" not in skip:
         analysis_moves(home, run_id)
     if "apptest" not in skip:

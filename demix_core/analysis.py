@@ -210,6 +210,7 @@ def pattern_detail(result: LensResult, kg: KG, row: int) -> dict:
     query = query_labels(kg, result.positives[row : row + 1], result.head[row : row + 1])[0]
     return {
         "query": query,
+        "side": "head" if bool(result.head[row]) else "tail",  # the corrupted side
         "positives": positives,
         "candidates": triples_table(result, kg, [row]),
         "tau": float(result.tau[row]),
@@ -360,11 +361,7 @@ def mix_layout(
             "mixed score": result.mixed_scores[rows].ravel().numpy(),
             "partner label": result.partner_label[rows].ravel().numpy(),
             "soft label": result.mixed_label[rows].ravel().numpy(),
-            **{
-                f"{k}_{a}": xy[:, i]
-                for k, xy in (("c", c_xy), ("p", p_xy), ("m", m_xy))
-                for i, a in enumerate("xy")
-            },
+            **dict(zip(XY_COLUMNS, np.hstack([c_xy, p_xy, m_xy]).T)),
         }
     )
 
@@ -377,8 +374,9 @@ def sampler_candidates(
     model, kg: KG, positives: Tensor, samplers: list[str], k: int, seed: int, warmup: int = 10
 ) -> dict:
     """`audit.sampler_candidates` for given positives `(B, 3)`: every sampler, seeded alike,
-    corrupts each positive at two consecutive steps after `warmup` steps on them. A mixing
-    sampler's scores are those of the mixtures the loss sees (`Negatives.mixed_embeddings`)."""
+    corrupts each positive at two consecutive steps after `warmup` steps on them (so samplers
+    that alternate sides show both). A mixing sampler is scored on the mixtures its loss
+    sees (`Negatives.mixed_embeddings`), its truth judged on the candidate ids."""
     from demix_core.audit import Candidates
     from demix_core.sampling import build_sampler
 
@@ -391,34 +389,33 @@ def sampler_candidates(
         for step in range(warmup):
             sampler.sample(model, pos, step, k, False)
         negs = [sampler.sample(model, pos, warmup + i, k, False) for i in (0, 1)]
-        ids, head = torch.cat([n.ids for n in negs]), torch.cat([n.head for n in negs])
-        both = torch.cat([pos, pos])  # (N, 3), N = 2B
+        both, ids, head = torch.cat([pos, pos]), _cat(negs, "ids"), _cat(negs, "head")
+        h, r, t = corrupt(both, ids, head).unbind(-1)  # (2B, K) each
+        mixed = [n.mixed_embeddings(model) for n in negs]  # (B, K, De) or None
         scores = [
-            model.score_candidates(pos, n.head, _scored(model, n)).float() for n in negs
-        ]  # (B, K) each
-        h, r, t = corrupt(both, ids, head).unbind(-1)  # (N, K) each
+            model.score_candidates(pos, n.head, n.ids if m is None else m)
+            for n, m in zip(negs, mixed)
+        ]
         out[name] = Candidates(
             pos=both,
             head=head,
             ids=ids,
-            scores=torch.cat(scores),
+            scores=torch.cat(scores).float(),
             is_true=index.truth.contains(h, r, t),
             is_train=index.train.contains(h, r, t),
             mask=torch.cat(
                 [
-                    n.mask if n.mask is not None else torch.ones_like(n.ids, dtype=torch.bool)
+                    torch.ones_like(n.ids, dtype=torch.bool) if n.mask is None else n.mask
                     for n in negs
                 ]
             ),
-            mpn=torch.cat([n.mpn for n in negs]) if negs[0].mpn is not None else None,
+            mpn=None if negs[0].mpn is None else _cat(negs, "mpn"),
         )
     return out
 
 
-def _scored(model, neg) -> Tensor:
-    """What the loss scores for a sampler's negatives: mixed embeddings or plain ids."""
-    mixed = neg.mixed_embeddings(model)
-    return mixed if mixed is not None else neg.ids
+def _cat(negs: list, field: str) -> Tensor:
+    return torch.cat([getattr(n, field) for n in negs])
 
 
 def sampler_summary(cands: dict, adv_temperature: float = 1.0) -> pd.DataFrame:

@@ -88,9 +88,15 @@ def _vline(x: float, dash: str = "solid", color: str = "#333") -> dict:
 def _vlabel(x: float, text: str, row: int = 0) -> dict:
     """A label at the top of a vertical line; `row` stacks labels of lines that coincide."""
     return dict(
-        x=x, y=1, yref="paper", text=text, showarrow=False, xanchor="left", yanchor="bottom",
+        x=x,
+        y=1,
+        yref="paper",
+        text=text,
+        showarrow=False,
+        xanchor="left",
+        yanchor="bottom",
         yshift=-14 * row,
-    )  # fmt: skip
+    )
 
 
 def pr_figure(pr: pd.DataFrame, mu: float) -> go.Figure:
@@ -115,7 +121,6 @@ def pattern_figure(detail: dict) -> go.Figure:
     """One pattern: its train answers and its candidates on a score axis, with tau, the
     mean and the minimum of the answers' scores marked."""
     pos, cand = detail["positives"], detail["candidates"]
-    other = "tail" if "?)" in detail["query"] else "head"
     marker = dict(size=11, line=dict(width=2, color=COLORS["known FN"]))
     traces = [
         dict(
@@ -139,7 +144,7 @@ def pattern_figure(detail: dict) -> go.Figure:
                 y=["candidates"] * len(part),
                 mode="markers",
                 name=verdict,
-                text=part[other] + " · " + part["known truth"],
+                text=part[detail["side"]] + " · " + part["known truth"],
                 marker={
                     **marker,
                     "color": COLORS[verdict],

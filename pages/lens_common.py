@@ -24,13 +24,32 @@ TERMS = {
     **{k: common.GLOSSARY[k] for k in ("alpha", "Base sampler", "Self-adversarial")},
 }
 # Widget values shared by the three pages, with their defaults (None: chosen on the page).
-DEFAULTS = {"run": None, "step": None, "kind": "random", "relation": None, "query": "",
-            "entity": None, "n": 128, "seed": 0, "k": 32, "side": "tail", "base": "uniform",
-            "mu": 1.0, "alpha": 0.5, "lambda": "fixed", "method": "PCA", "rows": 3,
-            "relative": True, "beta": 1.0, "row": None, "show": "all"}  # fmt: skip
+DEFAULTS = {
+    "run": None,
+    "step": None,
+    "kind": "random",
+    "relation": None,
+    "query": "",
+    "entity": None,
+    "n": 128,
+    "seed": 0,
+    "k": 32,
+    "side": "tail",
+    "base": "uniform",
+    "mu": 1.0,
+    "alpha": 0.5,
+    "lambda": "fixed",
+    "method": "PCA",
+    "rows": 3,
+    "relative": True,
+    "beta": 1.0,
+    "row": None,
+    "show": "all",
+}
 # A demo a visitor waits for: RotatE on Nations, ~300 steps, a checkpoint every 50.
-DEMO = dict(dim=64, batch_size=256, negatives=32, steps=300, eval_every=0, log_every=25,
-            checkpoint_every=50)  # fmt: skip
+DEMO = dict(
+    dim=64, batch_size=256, negatives=32, steps=300, eval_every=0, log_every=25, checkpoint_every=50
+)
 
 
 def intro(page: str, title: str, text: str, latex: str | None = None) -> None:
@@ -95,7 +114,10 @@ def pick_source() -> tuple | None:
         if st.button("Use a run from the store instead"):
             st.session_state["lens_file"] = None
             st.rerun()
-        return ("file", path, Path(path).stat().st_mtime) if Path(path).is_file() else None
+        if not Path(path).is_file():
+            st.error(f"`{path}` is gone.")
+            return None
+        return ("file", path, Path(path).stat().st_mtime)
     if not runs:
         _empty_state(s)
         return None
@@ -123,7 +145,11 @@ def _empty_state(s) -> None:
         "No run in the store has a checkpoint yet. Train a small demo model (RotatE on "
         "Nations, about half a minute), or open a checkpoint file from a run folder."
     )
-    pending = [r for r in s.records() if r["name"].startswith("Lens demo") and r["status"] in ("queued", "running")]  # fmt: skip
+    pending = [
+        r
+        for r in s.records()
+        if r["name"].startswith("Lens demo") and r["status"] in ("queued", "running")
+    ]
     if pending:
         _wait_for(pending[0]["id"])
     elif st.button("Train a small demo model", type="primary", icon=":material/bolt:"):
@@ -134,7 +160,9 @@ def _empty_state(s) -> None:
         _wait_for(run_id)
     files = sorted(str(p) for p in s.home.glob("*/checkpoints/*.pt"))
     files += sorted(str(p) for p in s.home.glob("*/checkpoint.pt"))
-    typed = st.text_input("Checkpoint file", placeholder=files[0] if files else "path/to/checkpoint.pt")  # fmt: skip
+    typed = st.text_input(
+        "Checkpoint file", placeholder=files[0] if files else "path/to/checkpoint.pt"
+    )
     if typed:
         if Path(typed).is_file():
             st.session_state["lens_file"] = typed
@@ -146,7 +174,9 @@ def _empty_state(s) -> None:
 def _wait_for(run_id: str) -> None:
     """Progress of the demo run; the whole page redraws once its first checkpoint exists."""
     run = common.store().get(run_id)
-    st.progress(run["progress"], text=f"Demo run: {run['status']}, step {run['step']}/{run['steps']}")  # fmt: skip
+    st.progress(
+        run["progress"], text=f"Demo run: {run['status']}, step {run['step']}/{run['steps']}"
+    )
     if run["error"]:
         st.error(run["error"])
     if common.store().checkpoint_steps(run_id):
@@ -192,7 +222,7 @@ def pick_positives(kg) -> analysis.PositivesSpec:
         name = b.selectbox("Relation", kg.relations, **bind("relation"))
     elif kind == "entity":
         q, e = b.columns(2)
-        found = analysis.search_names(kg.entities, q.text_input("Search entities", **bind("query")))  # fmt: skip
+        found = analysis.search_names(kg.entities, q.text_input("Search entities", **bind("query")))
         if not found:
             st.warning("No entity name contains that text.")
             st.stop()
@@ -288,9 +318,10 @@ def projection(source: tuple, method: str) -> analysis.Projection:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def mix_layout(key: tuple, _result, source: tuple, method: str, rows: tuple):
-    """`analysis.mix_layout` of the lens result that `key` names (source, positives, K, side,
-    base, mu, alpha, lambda mode): a UMAP `transform` of the mixed points runs once per key."""
+def mix_layout(view: tuple, _result, source: tuple, method: str, rows: tuple):
+    """`analysis.mix_layout` of the lens result that `view` names (source, positives, K,
+    side, base, mu, alpha, lambda mode): a UMAP `transform` of the mixed points runs once
+    per view."""
     model, kg = load(source)
     table = model.entity.detach().numpy()
     return analysis.mix_layout(_result, projection(source, method), table, kg, rows)

@@ -32,7 +32,9 @@ s = analysis.summary(result)
 cols = st.columns(5)
 cols[0].metric("MPN", s["n_mpn"], help=lc.TERMS["MPN"])
 cols[1].metric("TN", s["n_tn"], help=lc.TERMS["TN"])
-cols[2].metric("Known false negatives", s["n_true"], help="Candidates that are valid, test or hidden facts")  # fmt: skip
+cols[2].metric(
+    "Known false negatives", s["n_true"], help="Candidates that are valid, test or hidden facts"
+)
 cols[3].metric("MPNE precision", "-" if np.isnan(s["precision"]) else f"{s['precision']:.2f}")
 cols[4].metric("MPNE recall", "-" if np.isnan(s["recall"]) else f"{s['recall']:.2f}")
 st.caption(
@@ -55,7 +57,7 @@ with right:
     mus = np.round(np.linspace(0.0, max(6.0, mu), 61), 3)
     st.plotly_chart(lens_plots.pr_figure(analysis.pr_frame(result, mus), mu), key="mpne_pr")
     if s["n_true"] == 0:
-        st.caption("No candidate is a known true fact here, so precision and recall are undefined.")  # fmt: skip
+        st.caption("No candidate is a known true fact here, so precision and recall are undefined.")
 
 st.subheader("Candidate triples")
 table = analysis.triples_table(result, kg)

@@ -45,7 +45,7 @@ right.plotly_chart(
         "adv_entropy",
         "Entropy of the self-adversarial weights (dashed: log K)",
         math.log(k),
-    ),  # fmt: skip
+    ),
     key="samplers_entropy",
 )
 st.dataframe(summary, hide_index=True)

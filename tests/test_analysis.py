@@ -67,13 +67,8 @@ def test_triples_table_by_hand(hand):
 def test_pattern_detail_and_choices_by_hand(hand):
     result, kg = hand
     d = analysis.pattern_detail(result, kg, 0)
-    assert (d["query"], d["tau"], d["mean"], d["min"], d["mu"]) == (
-        "(e0, r, ?)",
-        1.0,
-        2.0,
-        1.0,
-        1.0,
-    )
+    assert (d["query"], d["side"]) == ("(e0, r, ?)", "tail")
+    assert (d["tau"], d["mean"], d["min"], d["mu"]) == (1.0, 2.0, 1.0, 1.0)
     assert d["positives"]["answer"].tolist() == ["e1", "e2"]
     assert d["positives"]["score"].tolist() == [3.0, 1.0]
     c = analysis.pattern_choices(result)
@@ -88,13 +83,17 @@ def test_pr_frame_matches_the_hand_curve(hand):
 
 
 def test_truth_label_prefers_known_true_over_train():
-    labels = analysis.truth_label(torch.tensor([True, False, False]), torch.tensor([False, True, False]))  # fmt: skip
+    labels = analysis.truth_label(
+        torch.tensor([True, False, False]), torch.tensor([False, True, False])
+    )
     assert labels.tolist() == ["known true", "train positive", "not known true"]
 
 
 def test_select_positives(nations):
     _, kg = nations
-    assert torch.equal(analysis.select_positives(kg, PositivesSpec(n=50, seed=3)), audit_positives(kg, 50, 3))  # fmt: skip
+    assert torch.equal(
+        analysis.select_positives(kg, PositivesSpec(n=50, seed=3)), audit_positives(kg, 50, 3)
+    )
     rel = kg.relations[5]
     got = analysis.select_positives(kg, PositivesSpec("relation", rel, n=10_000))
     train = {tuple(x) for x in kg.train.tolist()}
@@ -105,7 +104,11 @@ def test_select_positives(nations):
     assert {tuple(x) for x in few.tolist()} <= train
     again = analysis.select_positives(kg, PositivesSpec("entity", kg.entities[2], n=7, seed=1))
     assert torch.equal(few, again)
-    for bad in (PositivesSpec("relation", "no such"), PositivesSpec("entity", "nobody"), PositivesSpec("nope")):  # fmt: skip
+    for bad in (
+        PositivesSpec("relation", "no such"),
+        PositivesSpec("entity", "nobody"),
+        PositivesSpec("nope"),
+    ):
         with pytest.raises(ConfigError):
             analysis.select_positives(kg, bad)
 
@@ -171,15 +174,25 @@ def test_sampler_views_against_brute_force(nations):
         rows = table[table["sampler"] == name]
         assert len(rows) == int(c.mask.sum())
         triples = zip(rows["head"], rows["relation"], rows["tail"])
-        ids = [(kg.entities.index(h), kg.relations.index(r), kg.entities.index(t)) for h, r, t in triples]  # fmt: skip
+        ids = [
+            (kg.entities.index(h), kg.relations.index(r), kg.entities.index(t))
+            for h, r, t in triples
+        ]
         known = [x in truth for x in ids]
         assert (rows["known truth"] == "known true").tolist() == known
         assert summary.loc[name, "fn_rate"] == pytest.approx(sum(known) / len(known))
     uniform = table[table["sampler"] == "uniform"]
-    triples = torch.tensor([[kg.entities.index(h), kg.relations.index(r), kg.entities.index(t)] for h, r, t in zip(uniform["head"], uniform["relation"], uniform["tail"])])  # fmt: skip
+    triples = torch.tensor(
+        [
+            [kg.entities.index(h), kg.relations.index(r), kg.entities.index(t)]
+            for h, r, t in zip(uniform["head"], uniform["relation"], uniform["tail"])
+        ]
+    )
     np.testing.assert_allclose(uniform["score"], model.score_triples(triples).detach(), atol=1e-5)
     demix = cands["demix"]
     plain = model.score_candidates(demix.pos, demix.head, demix.ids).detach()
     assert not torch.allclose(demix.scores, plain)  # DeMix is scored on its mixtures
     scores = analysis.sampler_scores(cands)
-    assert scores.groupby("sampler", sort=False).size().tolist() == [int(c.mask.sum()) for c in cands.values()]  # fmt: skip
+    assert scores.groupby("sampler", sort=False).size().tolist() == [
+        int(c.mask.sum()) for c in cands.values()
+    ]

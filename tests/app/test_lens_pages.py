@@ -25,9 +25,19 @@ def lens_home(tmp_path_factory):
 
     home = tmp_path_factory.mktemp("lens") / "demix_home"
     store = RunStore(home)
-    config = make_config(DATASET, "rotate", "uniform", dim=16, batch_size=64, negatives=8,
-                         steps=30, checkpoint_every=10, eval_every=0, log_every=10,
-                         compile="off")  # fmt: skip
+    config = make_config(
+        DATASET,
+        "rotate",
+        "uniform",
+        dim=16,
+        batch_size=64,
+        negatives=8,
+        steps=30,
+        checkpoint_every=10,
+        eval_every=0,
+        log_every=10,
+        compile="off",
+    )
     finish(store, store.submit(config, name="lens fixture", start=False))
     return home
 

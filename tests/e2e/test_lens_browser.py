@@ -22,9 +22,18 @@ def mpn_count(page) -> int:
 
 def test_mu_slider_changes_the_mpn_count(browser, app_server):
     store = RunStore(app_server["home"])
-    config = make_config("synthetic:entities=200,hidden=0.3", "rotate", "uniform", dim=16,
-                         batch_size=64, negatives=8, steps=30, checkpoint_every=10,
-                         eval_every=0, compile="off")  # fmt: skip
+    config = make_config(
+        "synthetic:entities=200,hidden=0.3",
+        "rotate",
+        "uniform",
+        dim=16,
+        batch_size=64,
+        negatives=8,
+        steps=30,
+        checkpoint_every=10,
+        eval_every=0,
+        compile="off",
+    )
     assert run_one(store.home, store.submit(config, name="lens e2e", start=False)) == "done"
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -49,5 +58,7 @@ def test_mu_slider_changes_the_mpn_count(browser, app_server):
     moved = time.perf_counter() - t0
     assert slider.get_attribute("aria-valuetext") == "3.00"
     assert after > before, "a larger mu lowers every threshold: more MPN"
-    print(f"\nMPNE first render {first_render:.2f} s; mu 1 -> 3 re-rendered in {moved:.2f} s "
-          f"(MPN {before} -> {after})")  # fmt: skip
+    print(
+        f"\nMPNE first render {first_render:.2f} s; mu 1 -> 3 re-rendered in {moved:.2f} s "
+        f"(MPN {before} -> {after})"
+    )
