@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import threading
 import time
 from pathlib import Path
@@ -21,6 +22,11 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from demix_core.errors import DemixError
 from demix_core.runs import RunStore, StoreError, default_home
+
+# Streamlit puts the app's folder on sys.path only while a script runs, and a session that
+# ends takes it off while another may be importing: keep it for good, so `pages` (a
+# namespace package, looked up on sys.path) always resolves.
+sys.path.append(str(Path(__file__).resolve().parent.parent))
 
 # Streamlit runs a `pages/` folder beside the entry script the old way (each file alone, no
 # router, every file listed) until st.navigation has run once in this server process. A deep
@@ -309,10 +315,11 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets" / "datasets"  # = dem
 @st.cache_data(show_spinner=False)
 def builtin_stats() -> list[dict]:
     """`KG.stats()` of every built-in dataset. Counting needs torch and ~3 s, so the result
-    is kept as JSON in the store's `cache/`, keyed by the datasets' pinned checksums: Home
-    then draws without importing torch, also after a server restart."""
+    is kept as JSON in the user's cache folder, keyed by the datasets' pinned checksums:
+    Home then draws without importing torch, in any later server process."""
     key = hashlib.sha256((ASSETS / "SHA256SUMS").read_bytes()).hexdigest()[:16]
-    path = store().home / "cache" / f"builtin-stats-{key}.json"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "demix-lab"
+    path = cache / f"builtin-stats-{key}.json"
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -321,7 +328,10 @@ def builtin_stats() -> list[dict]:
     from demix_core.runs.files import write_json_atomic
 
     stats = [dataset_stats(name) for name in BUILTIN]
-    write_json_atomic(path, stats)
+    try:
+        write_json_atomic(path, stats)
+    except OSError:
+        pass  # a read-only home: count again next time
     return stats
 
 

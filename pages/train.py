@@ -18,6 +18,10 @@ DEFAULTS = {"train_entities": 2000, "train_hidden": 0.3, "train_synth_seed": 0, 
             "train_mus": [0.5, 1.0, 3.0], "train_alphas": [0.25, 0.5, 0.75]}  # fmt: skip
 common.restore(KEYS, DEFAULTS)
 st.title("Train")
+st.caption(
+    "Settings start from the recommended values for the dataset and model; the run trains in "
+    "the background, so you can leave this page (or close the browser) and watch it on Runs."
+)
 dataset = common.dataset_picker()
 
 a, b, c = st.columns(3)

@@ -97,26 +97,28 @@ def alive_pid(pid: int) -> bool:
 
 
 def kill_home(home: Path, timeout: float = 15.0) -> list[int]:
-    """SIGKILL every queue server and worker of `home` (by pid, whole process group) and
-    reap those that became our children; returns the pids it killed."""
-    pids = store_processes(home)
-    for pid in pids:
-        try:
-            os.killpg(pid, signal.SIGKILL) if os.getpgid(pid) == pid else os.kill(
-                pid, signal.SIGKILL
-            )
-        except ProcessLookupError:
-            pass
+    """SIGKILL every queue server and worker of `home` (by pid, whole process group) until
+    none is left (a queue server may start a worker between two looks), and reap those that
+    became our children; returns the pids it killed."""
+    killed: list[int] = []
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and store_processes(home):
-        time.sleep(0.05)
+    while (pids := store_processes(home)) and time.monotonic() < deadline:
+        for pid in pids:
+            try:
+                os.killpg(pid, signal.SIGKILL) if os.getpgid(pid) == pid else os.kill(
+                    pid, signal.SIGKILL
+                )
+            except ProcessLookupError:
+                pass
+        killed += [p for p in pids if p not in killed]
+        time.sleep(0.1)
     while True:  # reap the orphans this process adopted as subreaper
         try:
             if os.waitpid(-1, os.WNOHANG)[0] == 0:
                 break
         except ChildProcessError:
             break
-    return pids
+    return killed
 
 
 def launch_browser(playwright):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 from conftest import READY, start_server, stop_server
@@ -66,8 +67,8 @@ def test_quick_demo_run_advances_and_survives_reload_and_restart(browser, app_se
     app_server["proc"] = start_server(app_server["home"], app_server["port"])
     page.reload()  # the deep link /runs, served first by the new process
     wait_ready(page)
-    page.get_by_role("heading", name="Runs").wait_for()
-    page.get_by_text("Quick demo: RotatE").first.wait_for()
+    page.get_by_role("heading", name="Runs").wait_for(timeout=60_000)
+    page.get_by_text("Quick demo: RotatE").first.wait_for(timeout=60_000)
 
     def moved_on():
         now = store.records()
@@ -78,6 +79,13 @@ def test_quick_demo_run_advances_and_survives_reload_and_restart(browser, app_se
         time.sleep(0.5)
     assert moved_on(), "training went on while the app restarted"
     assert all(r["status"] in ("queued", "running", "done") for r in store.records())
+
+    with page.expect_download() as download:  # made on click from the run's folder
+        page.get_by_role("button", name="Download config.json").click()
+    run_id = download.value.suggested_filename.removesuffix("-config.json")
+    assert run_id in [r["id"] for r in store.records()]
+    saved = Path(download.value.path()).read_text()
+    assert saved == (store.run_dir(run_id) / "config.json").read_text()
 
     switches = {}
     for name in ("Train", "Compare", "Home", "Runs"):
