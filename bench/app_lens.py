@@ -8,8 +8,9 @@ Trains RotatE on UMLS into the run store at --home once (reused on later runs), 
 2. the first projection of 3,000 points in a fresh process with a warm numba cache (UMLS:
    135 entities fitted + 2,865 mixed points transformed; and a 3,000-row entity table),
    with PCA beside it;
-3. the resident memory of a `streamlit run` server after a browser (playwright + Debian
-   chromium) visited every page twice, UMAP included.
+3. a `streamlit run` server driven by a browser (playwright + Debian chromium) through
+   the sidebar: every page twice (UMAP included), mu and alpha key-press moves timed,
+   and the server's resident memory (VmRSS, VmHWM) after each page.
 """
 
 from __future__ import annotations
@@ -205,38 +206,64 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
 
 
-def browser_memory(home: Path) -> None:
-    """RSS of a `streamlit run` server after a browser visits every page twice."""
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+CHROMIUM_ARGS = (
+    "--headless --no-sandbox --disable-gpu --disable-background-networking "
+    "--disable-component-update --disable-sync --no-first-run"
+).split()
+
+
+def settle(page) -> None:
+    """Wait until the script has run (a click starts a run a moment later)."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector(READY, timeout=300_000)
+
+
+def metric_text(page, label: str) -> str:
+    card = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return card.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def timed_moves(page, slider_label: str, metric: str) -> list[float]:
+    """Seconds from a key press on a slider (End, Home, End) to its page redrawn, i.e. the
+    metric `metric` changed and the script finished."""
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text=slider_label)
+    thumb = slider.first.get_by_role("slider")
+    times = []
+    for key in ("End", "Home", "End"):
+        before = metric_text(page, metric)
+        thumb.focus()
+        t0 = time.perf_counter()
+        thumb.press(key)
+        while metric_text(page, metric) == before and time.perf_counter() - t0 < 60:
+            page.wait_for_timeout(20)
+        page.wait_for_selector(READY, timeout=60_000)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def browser_run(home: Path) -> None:
+    """A `streamlit run` server driven by a browser through the sidebar: every page twice
+    (UMAP fitted on the first AdaMix visit), slider moves timed on the second visit, and
+    the server's resident memory after each page."""
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium")
     if chromium is None:
-        print("memory: skipped (no Debian chromium)")
+        print("browser: skipped (no Debian chromium)")
         return
     port = 8765
     env = {**os.environ, "DEMIX_HOME": str(home), "DEMIX_NO_WORKERS": "1"}
-    argv = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-    ]
+    argv = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    argv += ["--server.address", "127.0.0.1", "--server.port", str(port)]
     proc = subprocess.Popen(
         argv,
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    ready = '[data-testid="stApp"][data-test-script-state="notRunning"]'
     try:
         for _ in range(150):
             try:
@@ -245,24 +272,33 @@ def browser_memory(home: Path) -> None:
             except OSError:
                 time.sleep(0.2)
         print(f"server RSS at start: {rss_mb(proc.pid)[0]:.0f} MB")
-        args = "--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run".split()
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=args)
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"http://127.0.0.1:{port}/")
+            settle(page)
             for visit in (1, 2):
-                for name in ("", "train", "runs", "compare", "mpne", "adamix", "samplers"):
+                for name in ("Home", "Train", "Runs", "Compare", "MPNE", "AdaMix", "Samplers"):
                     t0 = time.perf_counter()
-                    page.goto(f"http://127.0.0.1:{port}/{name}")
-                    page.wait_for_selector(ready, timeout=300_000)
-                    page.wait_for_timeout(500)
-                    page.wait_for_selector(ready, timeout=300_000)
-                    if name == "adamix" and visit == 1:  # fit UMAP once, as a visitor would
+                    page.get_by_role("link", name=name).first.click()
+                    settle(page)
+                    if name == "AdaMix" and visit == 1:  # fit UMAP once, as a visitor would
                         page.get_by_text("UMAP", exact=True).click()
-                        page.wait_for_timeout(500)
-                        page.wait_for_selector(ready, timeout=300_000)
+                        settle(page)
+                    took = time.perf_counter() - t0
+                    if visit == 2 and name == "MPNE":
+                        moves = timed_moves(page, "mu", "MPN")
+                        print(
+                            f"browser mu moves (End/Home/End): {', '.join(f'{t:.2f}' for t in moves)} s"
+                        )
+                    if visit == 2 and name == "AdaMix":
+                        moves = timed_moves(page, "alpha", "Mean soft label")
+                        print(
+                            f"browser alpha moves on UMAP (End/Home/End): {', '.join(f'{t:.2f}' for t in moves)} s"
+                        )
                     now, peak = rss_mb(proc.pid)
                     print(
-                        f"visit {visit} /{name}: {time.perf_counter() - t0:.1f} s, server RSS {now:.0f} MB (peak {peak:.0f} MB)"
+                        f"visit {visit} {name}: {took:.1f} s, server RSS {now:.0f} MB (peak {peak:.0f} MB)"
                     )
             browser.close()
         now, peak = rss_mb(proc.pid)
@@ -277,7 +313,7 @@ def main() -> None:
     parser.add_argument("--home", default=str(ROOT / "out" / "bench_lens"), help="run store")
     parser.add_argument("--steps", type=int, default=500, help="UMLS training steps")
     parser.add_argument(
-        "--skip", default="", help="comma-separated: analysis,apptest,projection,memory"
+        "--skip", default="", help="comma-separated: analysis,apptest,projection,browser"
     )
     args = parser.parse_args()
     home, skip = Path(args.home), set(args.skip.split(","))
@@ -293,8 +329,8 @@ def main() -> None:
         tmp = home / "bench_tmp"
         tmp.mkdir(parents=True, exist_ok=True)
         projections(home, run_id, tmp)
-    if "memory" not in skip:
-        browser_memory(home)
+    if "browser" not in skip:
+        browser_run(home)
 
 
 if __name__ == "__main__":

@@ -196,3 +196,16 @@ def test_sampler_views_against_brute_force(nations):
     assert scores.groupby("sampler", sort=False).size().tolist() == [
         int(c.mask.sum()) for c in cands.values()
     ]
+
+
+def test_sampler_views_are_seeded(nations):
+    model, kg = nations
+    pos = analysis.select_positives(kg, PositivesSpec(n=8, seed=2))
+    runs = [
+        analysis.sampler_candidates(model, kg, pos, list(SAMPLERS), k=6, seed=seed, warmup=2)
+        for seed in (5, 5, 6)
+    ]
+    for name in SAMPLERS:
+        a, b, c = (r[name] for r in runs)
+        assert torch.equal(a.ids, b.ids) and torch.equal(a.scores, b.scores), name
+    assert any(not torch.equal(runs[0][n].ids, runs[2][n].ids) for n in SAMPLERS)
