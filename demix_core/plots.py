@@ -188,10 +188,14 @@ def false_negative_diagram() -> go.Figure:
         shown.add(meaning)
         notes.append(  # the label sits 40% of the way along, clear of the busy France end
             dict(
-                x=x0 + 0.4 * (x1 - x0), y=y0 + 0.4 * (y1 - y0), text="located in",
-                showarrow=False, font=dict(size=10, color=color), bgcolor="white",
+                x=x0 + 0.4 * (x1 - x0),
+                y=y0 + 0.4 * (y1 - y0),
+                text="located in",
+                showarrow=False,
+                font=dict(size=10, color=color),
+                bgcolor="white",
             )
-        )  # fmt: skip
+        )
     traces.append(
         dict(
             type="scatter",
@@ -207,10 +211,17 @@ def false_negative_diagram() -> go.Figure:
     )
     hidden = dict(visible=False)
     return _figure(
-        traces, "", "", "", annotations=notes, height=300,
-        margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.05, yanchor="top"),
-        xaxis={**hidden, "range": [-1.3, 5.6]}, yaxis={**hidden, "range": [-1.4, 1.3]},
-    )  # fmt: skip
+        traces,
+        "",
+        "",
+        "",
+        annotations=notes,
+        height=300,
+        margin=dict(l=10, r=10, t=10, b=10),
+        legend=dict(orientation="h", y=-0.05, yanchor="top"),
+        xaxis={**hidden, "range": [-1.3, 5.6]},
+        yaxis={**hidden, "range": [-1.4, 1.3]},
+    )
 
 
 def figures_html(figures: Mapping[str, go.Figure], title: str = "DeMix Lab figures") -> str:

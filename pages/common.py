@@ -297,15 +297,26 @@ def final_table(key: tuple, _runs: list[dict]) -> pd.DataFrame:
         opts = sampler_settings(r["sampler"], cfg.get("sampler_options") or {})
         rows.append(
             {
-                "run": short(r), "status": r["status"], "dataset": Path(str(r["dataset"])).name,
-                "model": r["model"], "sampler": r["sampler"], "base": opts.get("base_sampler"),
-                "mu": opts.get("mu"), "alpha": opts.get("alpha"), "steps": r["step"],
-                "last valid MRR": m.get("valid_mrr"), "test MRR": f.get("mrr"),
-                "test Hits@1": f.get("hits@1"), "test Hits@3": f.get("hits@3"),
-                "test Hits@10": f.get("hits@10"), "training s": f.get("train_seconds", m.get("seconds")),
-                "dim": cfg["dim"], "negatives": cfg["negatives"], "lr": cfg["lr"],
+                "run": short(r),
+                "status": r["status"],
+                "dataset": Path(str(r["dataset"])).name,
+                "model": r["model"],
+                "sampler": r["sampler"],
+                "base": opts.get("base_sampler"),
+                "mu": opts.get("mu"),
+                "alpha": opts.get("alpha"),
+                "steps": r["step"],
+                "last valid MRR": m.get("valid_mrr"),
+                "test MRR": f.get("mrr"),
+                "test Hits@1": f.get("hits@1"),
+                "test Hits@3": f.get("hits@3"),
+                "test Hits@10": f.get("hits@10"),
+                "training s": f.get("train_seconds", m.get("seconds")),
+                "dim": cfg["dim"],
+                "negatives": cfg["negatives"],
+                "lr": cfg["lr"],
             }
-        )  # fmt: skip
+        )
     return pd.DataFrame(rows)
 
 
@@ -407,7 +418,8 @@ def dataset_picker() -> str | None:
     else:
         st.caption("Tab-separated `head relation tail` lines, plain text or gzip, 50 MB a file.")
         splits = ("train", "valid", "test")
-        files = {x: c.file_uploader(x, type=["txt", "tsv", "gz"]) for x, c in zip(splits, st.columns(3))}  # fmt: skip
+        columns = zip(splits, st.columns(3))
+        files = {x: c.file_uploader(x, type=["txt", "tsv", "gz"]) for x, c in columns}
         if all(files.values()):
             try:
                 st.session_state["train_upload"] = str(save_upload(files))
@@ -465,10 +477,15 @@ def run_actions(s: RunStore, run: dict) -> None:
                     st.rerun()
     except StoreError as e:
         act.error(str(e))
-    for name, mime in (("config.json", "application/json"), (METRICS, "application/x-ndjson"), (CHECKPOINT, "application/octet-stream")):  # fmt: skip
+    kinds = {"config.json": "application/json", METRICS: "application/x-ndjson"}
+    for name, mime in {**kinds, CHECKPOINT: "application/octet-stream"}.items():
         path = folder / name
         if path.is_file():  # read on click only: a checkpoint can be large
             keep.download_button(
-                f"Download {name}", data=path.read_bytes, file_name=f"{rid}-{name}",
-                mime=mime, on_click="ignore", key=f"dl_{name}",
-            )  # fmt: skip
+                f"Download {name}",
+                data=path.read_bytes,
+                file_name=f"{rid}-{name}",
+                mime=mime,
+                on_click="ignore",
+                key=f"dl_{name}",
+            )

@@ -28,16 +28,19 @@ for x, tab in zip(("step", "seconds"), st.tabs(["Against steps", "Against traini
         column.plotly_chart(fig, key=f"compare_{metric}_{x}")
 
 st.subheader("Final metrics")
-table = common.final_table(tuple((i, by_id[i]["step"], by_id[i]["status"]) for i in chosen), [by_id[i] for i in chosen])  # fmt: skip
+state = tuple((i, by_id[i]["step"], by_id[i]["status"]) for i in chosen)
+table = common.final_table(state, [by_id[i] for i in chosen])
 st.dataframe(table, hide_index=True, column_config=common.number_columns(table))
 a, b = st.columns(2)
 a.download_button("Table as CSV", table.to_csv(index=False), "demix-compare.csv", "text/csv")
-b.download_button("Figures as HTML", lambda: plots.figures_html(figures), "demix-compare.html", "text/html", on_click="ignore")  # fmt: skip
+html = lambda: plots.figures_html(figures)  # noqa: E731 (built only when clicked)
+b.download_button("Figures as HTML", html, "demix-compare.html", "text/html", on_click="ignore")
 
 groups = {r["group"]: r for r in store.records() if r["group"]}
 if groups:
     st.subheader("Sweep")
-    group = st.selectbox("Sweep", list(groups), key="compare_group", format_func=lambda g: f"{groups[g]['name'].split(' [')[0]} ({g})")  # fmt: skip
+    name = lambda g: f"{groups[g]['name'].split(' [')[0]} ({g})"  # noqa: E731
+    group = st.selectbox("Sweep", list(groups), key="compare_group", format_func=name)
     sweep = store.group_table(group)
     grid = [k for k in groups[group]["params"] if k in sweep]
     heatmap = None
@@ -51,4 +54,6 @@ if groups:
     a, b = st.columns(2)
     a.download_button("Sweep table as CSV", sweep.to_csv(index=False), f"{group}.csv", "text/csv")
     if heatmap is not None:
-        b.download_button("Heatmap as HTML", lambda: heatmap.to_html(), f"{group}.html", "text/html", on_click="ignore")  # fmt: skip
+        b.download_button(
+            "Heatmap as HTML", heatmap.to_html, f"{group}.html", "text/html", on_click="ignore"
+        )

@@ -13,9 +13,28 @@ KEYS = [f"train_{k}" for k in HYPER]
 KEYS += ["train_source", "train_builtin", "train_entities", "train_hidden", "train_synth_seed"]
 KEYS += ["train_model", "train_sampler", "train_base", "train_mu", "train_alpha", "train_seed"]
 KEYS += ["train_mus", "train_alphas", "train_defaults_for"]
-DEFAULTS = {"train_entities": 2000, "train_hidden": 0.3, "train_synth_seed": 0, "train_seed": 0,
-            "train_model": "rotate", "train_sampler": "demix", "train_mu": 1.0, "train_alpha": 0.5,
-            "train_mus": [0.5, 1.0, 3.0], "train_alphas": [0.25, 0.5, 0.75]}  # fmt: skip
+DEFAULTS = {
+    "train_entities": 2000,
+    "train_hidden": 0.3,
+    "train_synth_seed": 0,
+    "train_seed": 0,
+    "train_model": "rotate",
+    "train_sampler": "demix",
+    "train_mu": 1.0,
+    "train_alpha": 0.5,
+    "train_mus": [0.5, 1.0, 3.0],
+    "train_alphas": [0.25, 0.5, 0.75],
+}
+NUMBERS = (  # (config field, label, widget limits); validation beyond these is TrainConfig's
+    ("dim", "Embedding dim", dict(min_value=1, step=50)),
+    ("steps", "Steps", dict(min_value=1, step=100)),
+    ("batch_size", "Batch size", dict(min_value=1, step=64)),
+    ("negatives", "Negatives", dict(min_value=1, step=8)),
+    ("lr", "Learning rate", dict(min_value=0.0, step=1e-4, format="%.5f")),
+    ("eval_every", "Validate every", dict(min_value=0, step=100)),
+    ("adv_temperature", "Adversarial temperature", dict(min_value=0.0, step=0.5)),
+    ("seed", "Seed", dict(min_value=0, step=1)),
+)
 common.restore(KEYS, DEFAULTS)
 st.title("Train")
 st.caption(
@@ -34,7 +53,9 @@ if sampler == "demix":
     a, b = st.columns(2)
     help_mu, help_alpha = common.GLOSSARY["mu"], common.GLOSSARY["alpha"]
     options["mu"] = a.number_input("mu (MPNE range)", step=0.5, key="train_mu", help=help_mu)
-    options["alpha"] = b.number_input("alpha (AdaMix balance)", step=0.05, key="train_alpha", help=help_alpha)  # fmt: skip
+    options["alpha"] = b.number_input(
+        "alpha (AdaMix balance)", step=0.05, key="train_alpha", help=help_alpha
+    )
 
 defaults_for = [st.session_state["train_source"], dataset, model]
 if defaults_for[0] != "built-in":  # a synthetic KG's size or an upload keeps the user's values
@@ -45,15 +66,9 @@ if st.session_state.get("train_defaults_for") != defaults_for:
     st.session_state["train_defaults_for"] = defaults_for
 cols = st.columns(4)
 values = {
-    "dim": cols[0].number_input("Embedding dim", min_value=1, step=50, key="train_dim"),
-    "steps": cols[1].number_input("Steps", min_value=1, step=100, key="train_steps"),
-    "batch_size": cols[2].number_input("Batch size", min_value=1, step=64, key="train_batch_size"),
-    "negatives": cols[3].number_input("Negatives", min_value=1, step=8, key="train_negatives"),
-    "lr": cols[0].number_input("Learning rate", min_value=0.0, step=1e-4, format="%.5f", key="train_lr"),
-    "eval_every": cols[1].number_input("Validate every", min_value=0, step=100, key="train_eval_every"),
-    "adv_temperature": cols[2].number_input("Adversarial temperature", min_value=0.0, step=0.5, key="train_adv_temperature"),
-    "seed": cols[3].number_input("Seed", min_value=0, step=1, key="train_seed"),
-}  # fmt: skip
+    name: cols[i % 4].number_input(label, key=f"train_{name}", **limits)
+    for i, (name, label, limits) in enumerate(NUMBERS)
+}
 common.remember(KEYS)
 
 config = None

@@ -52,7 +52,9 @@ def fill(home: Path) -> None:
     ids = [r["id"] for r in store.records(group)]
     plain = make_config("umls", "rotate", "uniform", **DEMO)
     ids.append(store.submit(plain, name="RotatE + uniform (self-adv.) on UMLS", start=False))
-    mixed = make_config("umls", "rotate", "demix", sampler_options={"base_sampler": "uniform"}, **DEMO)  # fmt: skip
+    mixed = make_config(
+        "umls", "rotate", "demix", sampler_options={"base_sampler": "uniform"}, **DEMO
+    )
     ids.append(store.submit(mixed, name="RotatE + DeMix over uniform on UMLS", start=False))
     for run_id in ids:
         print(f"training {run_id} ...", flush=True)

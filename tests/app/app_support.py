@@ -58,8 +58,9 @@ def tiny(sampler: str = "uniform", **overrides):
     """A Nations TransE config that trains 20 steps in well under a second."""
     from demix_core.config import make_config
 
-    values = dict(dim=16, batch_size=64, negatives=4, steps=20, log_every=2, eval_every=5,
-                  compile="off")  # fmt: skip
+    values = dict(
+        dim=16, batch_size=64, negatives=4, steps=20, log_every=2, eval_every=5, compile="off"
+    )
     values.update(overrides)
     return make_config(str(NATIONS), "transe", sampler, **values)
 

@@ -22,9 +22,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -39,8 +44,19 @@ def start_server(home: Path, port: int, timeout: float = 60.0) -> subprocess.Pop
     """`streamlit run app.py` in its own process group; returns once /_stcore/health is ok."""
     env = {**os.environ, "DEMIX_HOME": str(home)}
     env.pop("DEMIX_NO_WORKERS", None)
-    argv = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-            "--server.address", "127.0.0.1", "--server.port", str(port)]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+    ]
     with open(home.parent / f"streamlit-{port}.log", "ab") as log:
         proc = subprocess.Popen(
             argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

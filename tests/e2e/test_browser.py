@@ -27,8 +27,12 @@ def poll_ms(page) -> list[float]:
 
 
 def progress_values(page) -> list[float]:
-    return [float(v) for v in page.locator(PROGRESS).evaluate_all(
-        "els => els.map(e => e.getAttribute('aria-valuenow'))")]  # fmt: skip
+    return [
+        float(v)
+        for v in page.locator(PROGRESS).evaluate_all(
+            "els => els.map(e => e.getAttribute('aria-valuenow'))"
+        )
+    ]
 
 
 def test_quick_demo_run_advances_and_survives_reload_and_restart(browser, app_server):
