@@ -28,8 +28,11 @@ from demix_core.training import train  # noqa: E402
 PAIRS = [f"{d}:{m}" for m in ("rotate", "transe") for d in ("nations", "umls", "kinships")]
 
 
+SETTINGS: dict = {}  # --set key=value overrides shared by every run
+
+
 def run(dataset, model, sampler, seed, steps, options=None, split="test") -> dict:
-    overrides = {"seed": seed, "eval_every": 0, "compile": "off", "log_every": 100}
+    overrides = {"eval_every": 0, "compile": "off", "log_every": 100, **SETTINGS, "seed": seed}
     if steps:
         overrides["steps"] = steps
     cfg = make_config(dataset, model, sampler, sampler_options=options or {}, **overrides)
@@ -54,24 +57,24 @@ def main() -> int:
     p.add_argument("--mus", default="1,3")
     p.add_argument("--alphas", default="0.5,0.8")
     p.add_argument("--steps", type=int, default=0, help="0 = the recommended steps")
+    p.add_argument("--set", action="append", default=[], help="config override key=value")
     p.add_argument("--markdown", default=None)
     args = p.parse_args()
+    for item in args.set:
+        key, _, value = item.partition("=")
+        SETTINGS[key] = type(getattr(make_config("nations"), key))(value)
     seeds = [int(s) for s in args.seeds.split(",")]
     table = []
     for pair in args.pairs.split(","):
         dataset, model = pair.split(":")
         picks = []
-        for mu in map(float, args.mus.split(",")):
-            for alpha in map(float, args.alphas.split(",")):
-                v = run(dataset, model, "demix", 0, args.steps, {"mu": mu, "alpha": alpha}, "valid")
-                picks.append((v["mrr"], mu, alpha))
-                print(
-                    json.dumps(
-                        {"pair": pair, "select": {"mu": mu, "alpha": alpha}, "valid_mrr": v["mrr"]}
-                    ),
-                    flush=True,
-                )
-        _, mu, alpha = max(picks)
+        grid = [(float(m), float(a)) for m in args.mus.split(",") for a in args.alphas.split(",")]
+        for mu, alpha in grid if len(grid) > 1 else []:  # one choice: nothing to select
+            v = run(dataset, model, "demix", 0, args.steps, {"mu": mu, "alpha": alpha}, "valid")
+            picks.append((v["mrr"], mu, alpha))
+            select = {"pair": pair, "select": {"mu": mu, "alpha": alpha}, "valid_mrr": v["mrr"]}
+            print(json.dumps(select), flush=True)
+        _, mu, alpha = max(picks) if picks else (None, *grid[0])
         res = {"uniform": [], "demix": []}
         for seed in seeds:
             res["uniform"].append(run(dataset, model, "uniform", seed, args.steps))
