@@ -97,7 +97,8 @@ def _candidates(model, index: KGIndex, pos: torch.Tensor, negs: list) -> Candida
         rows.append(pos)
         heads.append(neg.head)
         ids.append(neg.ids)
-        cand = neg.emb if neg.emb is not None else neg.ids
+        mixed = neg.mixed_embeddings(model)  # what the loss scores, for mixing samplers
+        cand = mixed.detach() if mixed is not None else neg.ids
         scores.append(model.score_candidates(pos, neg.head, cand).float())  # (P, K)
         masks.append(neg.mask if neg.mask is not None else torch.ones_like(neg.ids, dtype=bool))
         mpns.append(neg.mpn)
