@@ -223,7 +223,7 @@ def train(
     tmp.write_text(config.to_json())
     os.replace(tmp, out / "config.json")
     work = config.steps * config.batch_size * config.negatives * config.dim
-    set_compile(decide(config.compile, work, threshold=2e11))
+    set_compile(decide(config.compile, work, threshold=1e10))
     loss_fn = make_loss_fn()
     with open(out / "metrics.jsonl", "a") as fh:
         return _loop(run, loss_fn, callbacks, fh)
