@@ -39,9 +39,9 @@ def _figure(traces: list[dict], title: str, x_title: str, y_title: str, **layout
         title=dict(text=title),
         xaxis=dict(title=dict(text=x_title)),
         yaxis=dict(title=dict(text=y_title)),
-        height=320,
+        height=340,
         margin=dict(l=50, r=20, t=40, b=40),
-        legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
+        legend=dict(orientation="h", yanchor="top", y=-0.3, x=0),
     )
     if not traces:
         base["annotations"] = [NO_DATA]

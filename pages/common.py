@@ -443,12 +443,11 @@ def dataset_picker() -> str | None:
 
 
 def run_actions(s: RunStore, run: dict) -> None:
-    """Cancel / resume / delete (confirmed) buttons and downloads for one run."""
+    """Cancel / resume / delete (confirmed) buttons for one run."""
     from demix_core.runs.db import ACTIVE
-    from demix_core.runs.files import CHECKPOINT, METRICS
 
-    rid, status, folder = run["id"], run["status"], s.run_dir(run["id"])
-    act, keep = st.columns([3, 2])
+    rid, status = run["id"], run["status"]
+    act = st.container()
     try:
         if status in ACTIVE:
             if act.button("Cancel run", icon=":material/stop:"):
@@ -465,7 +464,8 @@ def run_actions(s: RunStore, run: dict) -> None:
                 st.session_state["confirm_delete"] = rid
             if st.session_state.get("confirm_delete") == rid:
                 act.warning(
-                    f"Delete {run['name']} and its folder `{folder}`? This cannot be undone."
+                    f"Delete {run['name']} and its folder `{s.run_dir(rid)}`? "
+                    "This cannot be undone."
                 )
                 yes, no = act.columns(2)
                 if yes.button("Yes, delete it", type="primary"):
@@ -477,15 +477,21 @@ def run_actions(s: RunStore, run: dict) -> None:
                     st.rerun()
     except StoreError as e:
         act.error(str(e))
+
+
+def downloads(s: RunStore, run_id: str) -> None:
+    """Download buttons for the files a run has so far (read from disk only on click)."""
+    from demix_core.runs.files import CHECKPOINT, METRICS
+
     kinds = {"config.json": "application/json", METRICS: "application/x-ndjson"}
-    for name, mime in {**kinds, CHECKPOINT: "application/octet-stream"}.items():
-        path = folder / name
-        if path.is_file():  # read on click only: a checkpoint can be large
-            keep.download_button(
-                f"Download {name}",
-                data=path.read_bytes,
-                file_name=f"{rid}-{name}",
-                mime=mime,
-                on_click="ignore",
-                key=f"dl_{name}",
-            )
+    files = {**kinds, CHECKPOINT: "application/octet-stream"}.items()
+    present = [(n, m) for n, m in files if (s.run_dir(run_id) / n).is_file()]
+    for column, (name, mime) in zip(st.columns(3), present):
+        column.download_button(
+            f"Download {name}",
+            data=(s.run_dir(run_id) / name).read_bytes,
+            file_name=f"{run_id}-{name}",
+            mime=mime,
+            on_click="ignore",
+            key=f"dl_{name}",
+        )

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from demix_core import plots
+from demix_core.runs import StoreError
 from demix_core.runs.db import ACTIVE
 from pages import common
 
@@ -62,7 +63,10 @@ run = runs[ids.index(run_id)]
 @st.fragment(run_every=POLL_S if run["status"] in ACTIVE else None)
 def detail() -> None:
     t0 = common.poll_start()
-    current = store.get(run_id)
+    try:
+        current = store.get(run_id)
+    except StoreError:  # deleted meanwhile, from another tab or the CLI
+        st.rerun()
     frame = common.metrics(run_id)
     series = {current["name"]: frame}
     last, final = current["metrics"], current["final"]
@@ -78,6 +82,7 @@ def detail() -> None:
         st.plotly_chart(plots.false_negative_figure(series), key=f"fn_{run_id}")
     if current["error"]:
         st.warning(current["error"])
+    common.downloads(store, run_id)
     common.poll_cost(t0)
     if current["status"] != run["status"]:
         st.rerun()

@@ -213,3 +213,16 @@ def test_compare_maps_a_sweep_on_mu_by_alpha(finished):
     }
     expected = [[finals[(m, a)] for a in (0.25, 0.75)] for m in (0.5, 1.0)]
     assert np.asarray(heat["z"]) == pytest.approx(np.asarray(expected))
+
+
+def test_a_finished_run_resumes_to_more_steps(home):
+    store = RunStore(home)
+    run_id = store.submit(tiny(), name="longer", start=False)
+    finish(store, run_id)
+    at = app("pages/runs.py")
+    target = at.number_input[0]
+    assert target.value == 21 and target.min == 21, "a done run can only go further"
+    target.set_value(40).run()
+    button(at, "Resume run").click().run()
+    run = store.get(run_id)
+    assert (run["status"], run["steps"], run["step"]) == ("queued", 40, 20)
