@@ -1,4 +1,5 @@
-"""Pure Plotly figure builders for the app: data in, `go.Figure` out (no Streamlit here).
+"""Pure figure builders for the app: data in, `go.Figure` out (no Streamlit here), plus the
+static SVG diagram of the Home page.
 
 Metric frames are what `RunStore.read_metrics` returns: one row per record of a run's
 `metrics.jsonl`, with a `kind` column ("train", "eval", "test", "notice") and a `step`.
@@ -150,77 +151,67 @@ def sweep_heatmap(
 
 # A tiny geography KG: what the training set knows, and two candidates drawn by corrupting
 # the head of (Paris, located in, France). Marseille is in France, but the KG does not say so.
-_NODES = {  # name: (x, y, label position)
-    "Paris": (0.0, 1.0, "middle left"),
-    "Lyon": (0.0, 0.0, "middle left"),
-    "Marseille": (0.0, -1.0, "middle left"),
-    "France": (2.2, 0.0, "bottom center"),
-    "Berlin": (4.4, 0.9, "middle right"),
-    "Germany": (4.4, -0.9, "middle right"),
+_NODES = {  # name: (x, y) in the picture's pixels
+    "Paris": (90, 40),
+    "Lyon": (90, 110),
+    "Marseille": (90, 180),
+    "France": (280, 110),
+    "Berlin": (470, 50),
+    "Germany": (470, 170),
 }
+KNOWN, FALSE_NEG, TRUE_NEG = (
+    ("known fact (in train)", "#4C78A8", ""),
+    ("sampled negative that is true: a false negative", "#E45756", "8 5"),
+    ("sampled negative that is false: a true negative", "#9E9E9E", "2 5"),
+)
 _EDGES = (
-    ("Paris", "France", "known fact (in train)", "#4C78A8", "solid"),
-    ("Lyon", "France", "known fact (in train)", "#4C78A8", "solid"),
-    ("Berlin", "Germany", "known fact (in train)", "#4C78A8", "solid"),
-    ("Marseille", "France", "sampled negative that is true: a false negative", "#E45756", "dash"),
-    ("Berlin", "France", "sampled negative that is false: a true negative", "#9E9E9E", "dot"),
+    ("Paris", "France", KNOWN),
+    ("Lyon", "France", KNOWN),
+    ("Berlin", "Germany", KNOWN),
+    ("Marseille", "France", FALSE_NEG),
+    ("Berlin", "France", TRUE_NEG),
 )
 
 
-def false_negative_diagram() -> go.Figure:
-    """A six-entity graph showing known facts, a true negative and a false negative."""
-    traces, notes, shown = [], [], set()
-    for a, b, meaning, color, dash in _EDGES:
-        (x0, y0, _), (x1, y1, _) = _NODES[a], _NODES[b]
-        traces.append(
-            dict(
-                type="scatter",
-                x=[x0, x1],
-                y=[y0, y1],
-                mode="lines",
-                line=dict(color=color, dash=dash, width=3),
-                name=meaning,
-                legendgroup=meaning,
-                showlegend=meaning not in shown,
-                hovertemplate=f"({a}, located in, {b})<br>{meaning}<extra></extra>",
-            )
+def false_negative_diagram() -> str:
+    """A six-entity graph showing known facts, a true negative and a false negative, as an
+    SVG string: a static picture, so the landing page loads no charting library."""
+    font = "font-family='sans-serif'"
+    parts = []
+    for a, b, (meaning, color, dash) in _EDGES:
+        (x0, y0), (x1, y1) = _NODES[a], _NODES[b]
+        dashes = f" stroke-dasharray='{dash}'" if dash else ""
+        parts.append(
+            f"<line x1='{x0}' y1='{y0}' x2='{x1}' y2='{y1}' stroke='{color}' "
+            f"stroke-width='3'{dashes}><title>({a}, located in, {b}): {meaning}</title></line>"
         )
-        shown.add(meaning)
-        notes.append(  # the label sits 40% of the way along, clear of the busy France end
-            dict(
-                x=x0 + 0.4 * (x1 - x0),
-                y=y0 + 0.4 * (y1 - y0),
-                text="located in",
-                showarrow=False,
-                font=dict(size=10, color=color),
-                bgcolor="white",
-            )
+        lx, ly = x0 + 0.45 * (x1 - x0), y0 + 0.45 * (y1 - y0) + 4
+        parts.append(
+            f"<text x='{lx:.0f}' y='{ly:.0f}' fill='{color}' {font} font-size='11' "
+            "text-anchor='middle' stroke='white' stroke-width='4' paint-order='stroke'>"
+            "located in</text>"
         )
-    traces.append(
-        dict(
-            type="scatter",
-            x=[p[0] for p in _NODES.values()],
-            y=[p[1] for p in _NODES.values()],
-            text=list(_NODES),
-            textposition=[p[2] for p in _NODES.values()],
-            mode="markers+text",
-            marker=dict(size=18, color="#F2F2F2", line=dict(color="#444", width=1.5)),
-            showlegend=False,
-            hoverinfo="text",
+    for name, (x, y) in _NODES.items():
+        anchor, dx = ("end", -16) if x < 200 else ("start", 16)
+        dy = 26 if name == "France" else 5
+        dx = 0 if name == "France" else dx
+        anchor = "middle" if name == "France" else anchor
+        parts.append(
+            f"<circle cx='{x}' cy='{y}' r='10' fill='#F2F2F2' stroke='#444' stroke-width='1.5'/>"
+            f"<text x='{x + dx}' y='{y + dy}' text-anchor='{anchor}' {font} font-size='13'>"
+            f"{name}</text>"
         )
-    )
-    hidden = dict(visible=False)
-    return _figure(
-        traces,
-        "",
-        "",
-        "",
-        annotations=notes,
-        height=300,
-        margin=dict(l=10, r=10, t=10, b=10),
-        legend=dict(orientation="h", y=-0.05, yanchor="top"),
-        xaxis={**hidden, "range": [-1.3, 5.6]},
-        yaxis={**hidden, "range": [-1.4, 1.3]},
+    for i, (meaning, color, dash) in enumerate((KNOWN, FALSE_NEG, TRUE_NEG)):
+        y = 225 + 20 * i
+        dashes = f" stroke-dasharray='{dash}'" if dash else ""
+        parts.append(
+            f"<line x1='20' y1='{y}' x2='60' y2='{y}' stroke='{color}' stroke-width='3'{dashes}/>"
+            f"<text x='70' y='{y + 4}' {font} font-size='13'>{html.escape(meaning)}</text>"
+        )
+    body = "".join(parts)
+    return (
+        "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 560 290' width='560' "
+        f"height='290' role='img' aria-label='A false negative among sampled negatives'>{body}</svg>"
     )
 
 

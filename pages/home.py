@@ -34,7 +34,7 @@ into a *partially positive* example and a clear negative into a *harder* one.
         "(about a minute each), then opens the Runs page to watch them train."
     )
 with picture:
-    st.plotly_chart(false_negative_diagram(), config={"displayModeBar": False})
+    st.image(false_negative_diagram())
     st.caption(
         "Corrupting the head of (Paris, located in, France) can draw Berlin, a true "
         "negative, or Marseille: true in the world, absent from the graph."
@@ -44,7 +44,7 @@ st.subheader("Built-in datasets")
 with st.spinner("Counting triples..."):
     stats = pd.DataFrame(common.builtin_stats())
 stats = stats.drop(columns=["hidden"]).rename(columns=lambda c: c.replace("_", " "))
-st.dataframe(stats, hide_index=True)
+st.table(stats.set_index("name"))
 st.caption(
     "Unseen valid/test: triples with an entity or relation that train never has (kept and "
     "ranked). Train on any of these, a synthetic graph with known hidden facts, or your own "

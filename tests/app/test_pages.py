@@ -43,12 +43,12 @@ def test_every_page_renders_with_finished_runs(finished, page):
 
 def test_home_lists_the_builtin_datasets_with_their_counts(home):
     at = app()
-    table = at.dataframe[0].value
-    assert list(table["name"]) == ["nations", "umls", "kinships", "wn18rr", "fb15k-237"]
-    nations = table.set_index("name").loc["nations"]
+    table = at.table[0].value
+    assert list(table.index) == ["nations", "umls", "kinships", "wn18rr", "fb15k-237"]
+    nations = table.loc["nations"]
     lines = {s: len((NATIONS / f"{s}.txt").read_text().splitlines()) for s in ("train", "test")}
     assert (nations["train"], nations["test"]) == (lines["train"], lines["test"])
-    assert len(at.get("plotly_chart")) == 1, "the false-negative picture"
+    assert len(at.get("image")) == 1, "the false-negative picture"
 
 
 def test_quick_demo_queues_two_umls_runs_and_opens_runs(home):
