@@ -152,12 +152,12 @@ def sweep_heatmap(
 # A tiny geography KG: what the training set knows, and two candidates drawn by corrupting
 # the head of (Paris, located in, France). Marseille is in France, but the KG does not say so.
 _NODES = {  # name: (x, y) in the picture's pixels
-    "Paris": (90, 40),
-    "Lyon": (90, 110),
-    "Marseille": (90, 180),
-    "France": (280, 110),
-    "Berlin": (470, 50),
-    "Germany": (470, 170),
+    "Paris": (100, 30),
+    "Lyon": (100, 100),
+    "Marseille": (100, 170),
+    "France": (270, 100),
+    "Berlin": (420, 40),
+    "Germany": (420, 160),
 }
 KNOWN, FALSE_NEG, TRUE_NEG = (
     ("known fact (in train)", "#4C78A8", ""),
@@ -187,7 +187,7 @@ def false_negative_diagram() -> str:
         )
         lx, ly = x0 + 0.45 * (x1 - x0), y0 + 0.45 * (y1 - y0) + 4
         parts.append(
-            f"<text x='{lx:.0f}' y='{ly:.0f}' fill='{color}' {font} font-size='11' "
+            f"<text x='{lx:.0f}' y='{ly:.0f}' fill='{color}' {font} font-size='13' "
             "text-anchor='middle' stroke='white' stroke-width='4' paint-order='stroke'>"
             "located in</text>"
         )
@@ -198,19 +198,19 @@ def false_negative_diagram() -> str:
         anchor = "middle" if name == "France" else anchor
         parts.append(
             f"<circle cx='{x}' cy='{y}' r='10' fill='#F2F2F2' stroke='#444' stroke-width='1.5'/>"
-            f"<text x='{x + dx}' y='{y + dy}' text-anchor='{anchor}' {font} font-size='13'>"
+            f"<text x='{x + dx}' y='{y + dy}' text-anchor='{anchor}' {font} font-size='15'>"
             f"{name}</text>"
         )
     for i, (meaning, color, dash) in enumerate((KNOWN, FALSE_NEG, TRUE_NEG)):
-        y = 225 + 20 * i
+        y = 222 + 24 * i
         dashes = f" stroke-dasharray='{dash}'" if dash else ""
         parts.append(
-            f"<line x1='20' y1='{y}' x2='60' y2='{y}' stroke='{color}' stroke-width='3'{dashes}/>"
-            f"<text x='70' y='{y + 4}' {font} font-size='13'>{html.escape(meaning)}</text>"
+            f"<line x1='10' y1='{y}' x2='52' y2='{y}' stroke='{color}' stroke-width='3'{dashes}/>"
+            f"<text x='62' y='{y + 5}' {font} font-size='15'>{html.escape(meaning)}</text>"
         )
     body = "".join(parts)
     return (
-        "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 560 290' width='560' "
+        "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 500 290' width='500' "
         f"height='290' role='img' aria-label='A false negative among sampled negatives'>{body}</svg>"
     )
 

@@ -9,7 +9,7 @@ from pages import common
 st.title("DeMix Lab")
 st.caption("Make false negatives in knowledge-graph-embedding training visible (DeMix, ISWC 2023)")
 
-text, picture = st.columns([5, 4], gap="large")
+text, picture = st.columns(2, gap="large")
 with text:
     st.markdown(
         """
@@ -42,9 +42,9 @@ with picture:
 
 st.subheader("Built-in datasets")
 with st.spinner("Counting triples..."):
-    stats = pd.DataFrame(common.builtin_stats())
-stats = stats.drop(columns=["hidden"]).rename(columns=lambda c: c.replace("_", " "))
-st.table(stats.set_index("name"))
+    columns = ["name", "entities", "relations", "train", "valid", "test", "unseen_valid"]
+    stats = pd.DataFrame(common.builtin_stats(), columns=[*columns, "unseen_test"])
+st.table(stats.rename(columns=lambda c: c.replace("_", " ")).set_index("name"))
 st.caption(
     "Unseen valid/test: triples with an entity or relation that train never has (kept and "
     "ranked). Train on any of these, a synthetic graph with known hidden facts, or your own "
