@@ -22,6 +22,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from demix_core.errors import DemixError
 from demix_core.runs import RunStore, StoreError, default_home
+from demix_core.runs.files import METRICS
 
 # Streamlit puts the app's folder on sys.path only while a script runs, and a session that
 # ends takes it off while another may be importing: keep it for good, so `pages` (a
@@ -193,7 +194,7 @@ def metrics(run_id: str) -> pd.DataFrame:
     s = store()
     feeds = st.session_state.setdefault("metric_feeds", {})
     try:
-        stat = (s.run_dir(run_id) / "metrics.jsonl").stat()
+        stat = (s.run_dir(run_id) / METRICS).stat()
         size, inode = stat.st_size, stat.st_ino
     except FileNotFoundError:
         size, inode = 0, 0
@@ -481,7 +482,7 @@ def run_actions(s: RunStore, run: dict) -> None:
 
 def downloads(s: RunStore, run_id: str) -> None:
     """Download buttons for the files a run has so far (read from disk only on click)."""
-    from demix_core.runs.files import CHECKPOINT, METRICS
+    from demix_core.runs.files import CHECKPOINT
 
     kinds = {"config.json": "application/json", METRICS: "application/x-ndjson"}
     files = {**kinds, CHECKPOINT: "application/octet-stream"}.items()
