@@ -19,13 +19,7 @@ lc.intro(
     r"e_{\mathrm{mix}} = \alpha\, e(t') + (1 - \alpha)\, e(\mathrm{partner}), \qquad "
     r"y_{\mathrm{mix}} = (1 - \alpha)\, y(\mathrm{partner})",
 )
-source = lc.pick_source()
-if source is None:
-    st.stop()
-model, kg = lc.model_and_kg(source)
-lc.prefetch_umap()
-spec = lc.pick_positives(kg)
-lc.positives(source, spec)
+source, model, kg, spec = lc.choose(before_positives=lc.prefetch_umap)
 k, side, base = lc.lens_settings()
 a, b, c = st.columns([2, 2, 1])
 mu = a.slider("mu", 0.0, 6.0, step=0.1, **lc.bind("mu"), help=lc.TERMS["mu"])

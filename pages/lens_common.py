@@ -244,6 +244,20 @@ def positives(source: tuple, spec: analysis.PositivesSpec):
         st.stop()
 
 
+def choose(before_positives=None) -> tuple:
+    """The common head of the lens pages: a checkpoint (or stop with the reason), its model
+    and KG, and a checked choice of positives. Returns `(source, model, kg, spec)`."""
+    source = pick_source()
+    if source is None:
+        st.stop()
+    model, kg = model_and_kg(source)
+    if before_positives is not None:
+        before_positives()
+    spec = pick_positives(kg)
+    positives(source, spec)
+    return source, model, kg, spec
+
+
 @st.cache_data(max_entries=16, show_spinner="Drawing and scoring candidates...")
 def lens(source: tuple, spec: analysis.PositivesSpec, k: int, side: str, base: str):
     """The expensive `demix_lens` (draw, score, partition, mix), keyed by everything it

@@ -18,12 +18,7 @@ lc.intro(
     r"\tau_q = \operatorname{mean}(X) - \mu\,\bigl(\operatorname{mean}(X) - \min(X)\bigr),"
     r"\qquad t' \text{ is MPN} \iff s(h, r, t') \ge \tau_q",
 )
-source = lc.pick_source()
-if source is None:
-    st.stop()
-model, kg = lc.model_and_kg(source)
-spec = lc.pick_positives(kg)
-lc.positives(source, spec)
+source, model, kg, spec = lc.choose()
 k, side, base = lc.lens_settings()
 mu = st.slider("mu", 0.0, 6.0, step=0.1, **lc.bind("mu"), help=lc.TERMS["mu"])
 result = repartition(lc.lens(source, spec, k, side, base), mu)

@@ -17,12 +17,7 @@ lc.intro(
     r"p_k = \operatorname{softmax}_k\bigl(\beta\, s(h, r, t'_k)\bigr), \qquad "
     r"H = -\sum_{k=1}^{K} p_k \log p_k \;\le\; \log K",
 )
-source = lc.pick_source()
-if source is None:
-    st.stop()
-model, kg = lc.model_and_kg(source)
-spec = lc.pick_positives(kg)
-lc.positives(source, spec)
+source, model, kg, spec = lc.choose()
 a, b = st.columns(2)
 k = int(a.number_input("Candidates per positive (K)", 1, 512, **lc.bind("k")))
 beta = b.number_input("Adversarial temperature (beta)", 0.0, 10.0, step=0.5, **lc.bind("beta"))
