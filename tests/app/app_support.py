@@ -5,53 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
-import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 NATIONS = ROOT / "assets" / "datasets" / "nations"
-
-
-def store_processes(home) -> list[int]:
-    """Queue servers and workers of the store at `home` (`python -m demix_core runs --home
-    HOME worker ...`); nothing else that happens to name the folder, such as this test."""
-    return pids_mentioning(f"demix_core runs --home {Path(home).resolve()} ")
-
-
-def pids_mentioning(text: str) -> list[int]:
-    """Live processes whose command line contains `text` (a test's home folder)."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if text in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode():
-                    out.append(int(entry.name))
-            except OSError:
-                pass
-    return out
-
-
-def kill_and_reap(pids: list[int], timeout: float = 10.0) -> None:
-    """SIGKILL each pid's process group (workers lead their own) and wait for them to go."""
-    for pid in pids:
-        try:
-            os.killpg(pid, signal.SIGKILL) if os.getpgid(pid) == pid else os.kill(
-                pid, signal.SIGKILL
-            )
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
-        for pid in pids:
-            try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass  # not our child: its parent or init reaps it
-        time.sleep(0.05)
 
 
 def tiny(sampler: str = "uniform", **overrides):

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_support import finish, kill_and_reap, store_processes, tiny
+from app_support import finish, tiny
+from procs import kill_and_reap, store_processes
 
 
 @pytest.fixture(autouse=True, scope="session")

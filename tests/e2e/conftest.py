@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from procs import store_processes
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -81,27 +82,6 @@ def stop_server(proc: subprocess.Popen) -> None:
     except ProcessLookupError:
         pass
     proc.wait(timeout=30)
-
-
-def store_processes(home) -> list[int]:
-    """Queue servers and workers of the store at `home` (`python -m demix_core runs --home
-    HOME worker ...`); nothing else that happens to name the folder, such as this test."""
-    return pids_mentioning(f"demix_core runs --home {Path(home).resolve()} ")
-
-
-def pids_mentioning(text: str) -> list[int]:
-    """Live, non-zombie processes whose command line contains `text`."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-                state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
-            except OSError:
-                continue
-            if text in cmd and state != "Z":
-                out.append(int(entry.name))
-    return out
 
 
 def alive_pid(pid: int) -> bool:

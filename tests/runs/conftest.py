@@ -7,7 +7,7 @@ from __future__ import annotations
 import ctypes
 
 import pytest
-from runs_support import kill_and_reap, pids_mentioning
+from procs import kill_and_reap, pids_mentioning
 
 from demix_core.runs import RunStore
 

@@ -3,8 +3,6 @@ processes a test started (by pid, whole process group) and reaping them."""
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,38 +41,3 @@ def wait_status(store: RunStore, run_id: str, statuses: tuple[str, ...], timeout
         return run if run["status"] in statuses else None
 
     return wait_for(reached, timeout, f"run {run_id} to become {'/'.join(statuses)}")
-
-
-def pids_mentioning(text: str) -> list[int]:
-    """Live processes whose command line contains `text` (the test's home folder)."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if text in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode():
-                    out.append(int(entry.name))
-            except OSError:
-                pass
-    return out
-
-
-def kill_and_reap(pids: list[int], timeout: float = 15.0) -> None:
-    for pid in pids:
-        try:
-            if os.getpgid(pid) == pid:
-                os.killpg(pid, signal.SIGKILL)
-            else:
-                os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + timeout
-    pending = set(pids)
-    while pending and time.monotonic() < deadline:
-        for pid in list(pending):
-            try:
-                if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                    pending.discard(pid)
-            except ChildProcessError:  # not ours (reaped by its own parent or by init)
-                if not Path(f"/proc/{pid}").exists():
-                    pending.discard(pid)
-        time.sleep(0.05)

@@ -8,7 +8,8 @@ import signal
 import subprocess
 import sys
 
-from runs_support import kill_and_reap, tiny_config, wait_for, wait_status
+from procs import kill_and_reap
+from runs_support import tiny_config, wait_for, wait_status
 
 from demix_core.runs import queue
 
