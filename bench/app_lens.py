@@ -68,7 +68,7 @@ def ms(seconds: float) -> str:
 
 def analysis_moves(home: Path, run_id: str) -> None:
     """The library work of one slider move, as the pages do it."""
-    from demix_core import analysis, lens_plots
+    from demix_core import analysis, lens_plots, projection
     from demix_core.checkpoint import model_from_checkpoint
     from demix_core.data import load_dataset
     from demix_core.lens import demix_lens, remix, repartition
@@ -92,7 +92,7 @@ def analysis_moves(home: Path, run_id: str) -> None:
         lens_plots.pattern_figure(analysis.pattern_detail(r, kg, 0))
 
     table = model.entity.detach().numpy()
-    proj = analysis.fit_projection(table, "pca")
+    proj = projection.fit_projection(table, "pca")
 
     def adamix_move(alpha: float) -> None:
         r = remix(repartition(base, 1.0), alpha)
@@ -147,11 +147,11 @@ import sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
 import numpy as np, torch
-from demix_core import analysis
-t = time.perf_counter(); analysis.load_umap(); imp = time.perf_counter() - t
+from demix_core import analysis, projection
+t = time.perf_counter(); projection.load_umap(); imp = time.perf_counter() - t
 fit_rows, extra = np.load({fit!r}), np.load({extra!r})
-t = time.perf_counter(); p = analysis.fit_projection(fit_rows, "pca"); p.transform(extra); pca = time.perf_counter() - t
-t = time.perf_counter(); p = analysis.fit_projection(fit_rows, "umap"); fit = time.perf_counter() - t
+t = time.perf_counter(); p = projection.fit_projection(fit_rows, "pca"); p.transform(extra); pca = time.perf_counter() - t
+t = time.perf_counter(); p = projection.fit_projection(fit_rows, "umap"); fit = time.perf_counter() - t
 t = time.perf_counter(); p.transform(extra); tr = time.perf_counter() - t
 print(f"{{len(fit_rows)}} fitted + {{len(extra)}} transformed: PCA {{pca:.2f}} s; UMAP import {{imp:.1f}} s, fit {{fit:.2f}} s, transform {{tr:.2f}} s, whole process {{time.perf_counter() - t0:.1f}} s")
 """

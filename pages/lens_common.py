@@ -11,9 +11,10 @@ import streamlit as st
 
 from demix_core import analysis
 from demix_core.errors import DemixError
+from demix_core.projection import Projection, fit_projection, load_umap, numba_cache_dir
 from pages import common
 
-analysis.numba_cache_dir()  # before anything imports umap, so its JIT is compiled only once
+numba_cache_dir()  # before anything imports umap, so its JIT is compiled only once
 
 TERMS = {
     **{k: common.GLOSSARY[k] for k in ("False negative", "MPNE", "MPN", "TN", "mu", "AdaMix")},
@@ -287,9 +288,9 @@ def lens_settings() -> tuple[int, str, str]:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def pca(source: tuple) -> analysis.Projection:
+def pca(source: tuple) -> Projection:
     model, _ = load(source)
-    return analysis.fit_projection(model.entity.detach().numpy(), "pca")
+    return fit_projection(model.entity.detach().numpy(), "pca")
 
 
 @st.cache_resource(show_spinner=False)
@@ -297,7 +298,7 @@ def prefetch_umap() -> threading.Thread:
     """Import umap-learn (about 3 s: numba and its cached kernels) in a background thread,
     once per server, so the first UMAP a visitor asks for pays only its fit. The thread
     only imports: it calls no st.* function."""
-    thread = threading.Thread(target=analysis.load_umap, name="umap-import", daemon=True)
+    thread = threading.Thread(target=load_umap, name="umap-import", daemon=True)
     thread.start()
     return thread
 
@@ -313,13 +314,13 @@ def umap_ready(source: tuple) -> bool:
     return source in _umap_fits()[0]
 
 
-def umap(source: tuple, keep: int = 4) -> analysis.Projection:
+def umap(source: tuple, keep: int = 4) -> Projection:
     """The UMAP map of a checkpoint's entity table, fitted once (the caller shows PCA and a
     spinner meanwhile)."""
     fits, lock = _umap_fits()
     if source not in fits:
         model, _ = load(source)
-        proj = analysis.fit_projection(model.entity.detach().numpy(), "umap")
+        proj = fit_projection(model.entity.detach().numpy(), "umap")
         with lock:
             fits[source] = proj
             while len(fits) > keep:
@@ -327,7 +328,7 @@ def umap(source: tuple, keep: int = 4) -> analysis.Projection:
     return fits[source]
 
 
-def projection(source: tuple, method: str) -> analysis.Projection:
+def projection(source: tuple, method: str) -> Projection:
     return pca(source) if method == "PCA" else umap(source)
 
 

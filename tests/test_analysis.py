@@ -6,7 +6,7 @@ import pytest
 import torch
 from test_demix_sampler import CAND, POS, hand_model, tiny_kg
 
-from demix_core import analysis
+from demix_core import analysis, projection
 from demix_core.analysis import PositivesSpec
 from demix_core.audit import audit_positives
 from demix_core.data import load_dataset
@@ -124,7 +124,7 @@ def test_pca_matches_sklearn_and_is_linear():
     from sklearn.decomposition import PCA
 
     x = np.random.default_rng(0).normal(size=(60, 5)).astype(np.float32) * [5, 3, 1, 0.5, 0.1]
-    proj = analysis.fit_projection(x, "pca")
+    proj = projection.fit_projection(x, "pca")
     ref = PCA(2).fit_transform(x)
     signs = np.sign((proj.coords * ref).sum(0))  # components are defined up to sign
     np.testing.assert_allclose(proj.coords * signs, ref, atol=1e-3)
@@ -137,7 +137,7 @@ def test_umap_separates_clusters_and_transforms_near_them():
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(3, 16)) * 20
     x = np.concatenate([c + rng.normal(size=(40, 16)) for c in centres]).astype(np.float32)
-    proj = analysis.fit_projection(x, "umap", max_fit=100)
+    proj = projection.fit_projection(x, "umap", max_fit=100)
     assert len(proj.fit_ids) == 100 and proj.coords.shape == (100, 2)
     label = np.repeat([0, 1, 2], 40)
     xy = proj.entities(np.arange(120), x)  # 20 rows were not fitted: transformed
@@ -154,7 +154,7 @@ def test_mix_layout_puts_the_mixed_point_on_the_segment(nations, alpha):
     pos = analysis.select_positives(kg, PositivesSpec(n=8))
     result = remix(demix_lens(model, kg, pos, mu=1.0, alpha=0.5, k=6), alpha)
     table = model.entity.detach().numpy()
-    layout = analysis.mix_layout(result, analysis.fit_projection(table, "pca"), table, kg, [0, 3])
+    layout = analysis.mix_layout(result, projection.fit_projection(table, "pca"), table, kg, [0, 3])
     assert len(layout) == 12 and set(layout["row"]) == {0, 3}
     c, p, m = (layout[[f"{k}_x", f"{k}_y"]].to_numpy() for k in "cpm")
     np.testing.assert_allclose(m, alpha * c + (1 - alpha) * p, atol=1e-4)
