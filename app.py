@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages import common
+from pages import common, datasets
 
 ROOT = Path(__file__).resolve().parent
 # (file, title, icon, section); a page is listed once its file exists, so pages being
@@ -28,4 +28,4 @@ for path, title, icon, section in PAGES:
 navigation = st.navigation(sections)
 common.sidebar()
 navigation.run()
-common.warm_up()
+datasets.warm_up()

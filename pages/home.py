@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from demix_core.plots import false_negative_diagram
-from pages import common
+from pages import common, datasets
 
 st.title("DeMix Lab")
 st.caption("Make false negatives in knowledge-graph-embedding training visible (DeMix, ISWC 2023)")
@@ -43,7 +43,7 @@ with picture:
 st.subheader("Built-in datasets")
 with st.spinner("Counting triples..."):
     columns = ["name", "entities", "relations", "train", "valid", "test", "unseen_valid"]
-    stats = pd.DataFrame(common.builtin_stats(), columns=[*columns, "unseen_test"])
+    stats = pd.DataFrame(datasets.builtin_stats(), columns=[*columns, "unseen_test"])
 st.table(stats.rename(columns=lambda c: c.replace("_", " ")).set_index("name"))
 st.caption(
     "Unseen valid/test: triples with an entity or relation that train never has (kept and "

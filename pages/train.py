@@ -6,7 +6,7 @@ from demix_core.config import make_config, recommended
 from demix_core.errors import DemixError
 from demix_core.models import SCORERS
 from demix_core.sampling import SAMPLERS
-from pages import common
+from pages import common, datasets
 
 HYPER = ("dim", "steps", "batch_size", "negatives", "lr", "eval_every", "adv_temperature")
 KEYS = [f"train_{k}" for k in HYPER]
@@ -41,7 +41,7 @@ st.caption(
     "Settings start from the recommended values for the dataset and model; the run trains in "
     "the background, so you can leave this page (or close the browser) and watch it on Runs."
 )
-dataset = common.dataset_picker()
+dataset = datasets.dataset_picker()
 
 a, b, c = st.columns(3)
 model = a.selectbox("Model", sorted(SCORERS), key="train_model")
