@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages import common, datasets
 
+common.route_through_app(entry=True)
 ROOT = Path(__file__).resolve().parent
 # (file, title, icon, section); a page is listed once its file exists, so pages being
 # written elsewhere appear without touching this list again.

@@ -8,6 +8,8 @@ from demix_core import analysis
 from demix_core.lens import remix, repartition
 from pages import lens_common as lc
 
+lc.common.route_through_app()
+
 lc.intro(
     "adamix",
     "AdaMix: mixing negatives with partners",

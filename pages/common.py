@@ -5,29 +5,17 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from demix_core.errors import DemixError
 from demix_core.runs import RunStore, StoreError, default_home
 from demix_core.runs.files import METRICS
-
-# Streamlit puts the app's folder on sys.path only while a script runs, and a session that
-# ends takes it off while another may be importing: keep it for good, so `pages` (a
-# namespace package, looked up on sys.path) always resolves.
-sys.path.append(str(Path(__file__).resolve().parent.parent))
-
-# Streamlit runs a `pages/` folder beside the entry script the old way (each file alone, no
-# router, every file listed) until st.navigation has run once in this server process. A deep
-# link that arrives first (a reload of /runs after a server restart) is sent through app.py.
-if PagesManager.uses_pages_directory:
-    PagesManager.uses_pages_directory = False
-    st.rerun()
 
 GLOSSARY = {
     "Negative sampling": "A KGE model learns from true triples (h, r, t) and from *negatives* "
@@ -64,6 +52,27 @@ FIELDS = {  # config field (as named in error messages) -> form label
     "adv-temperature": "Adversarial temperature",
     "base-sampler": "Base sampler",
 }
+
+
+def route_through_app(entry: bool = False) -> None:
+    """Send a run that Streamlit started the old way through the router. app.py (`entry`)
+    and every page call this first, after their imports.
+
+    Streamlit runs a `pages/` folder beside the entry script the old way (each file alone, no
+    router, every file listed) until st.navigation has run once in this server process, so a
+    deep link that arrives first (a reload of /runs after a server restart) runs pages/runs.py
+    by itself. That run is recognised by its page list (the old way lists app.py itself) and
+    rerun through app.py (which, before its st.navigation, can only go by the flag). Not done at import time on purpose: a rerun or stop raised inside
+    `import pages.common` aborts that import while another session may be waiting on it, and
+    that session then fails with "cannot import name 'common' from 'pages'".
+    """
+    ctx = get_script_run_ctx()
+    pages = ctx.pages_manager.get_pages().values() if ctx and not entry else ()
+    if PagesManager.uses_pages_directory or any(
+        Path(p.get("script_path", "")).name == "app.py" for p in pages
+    ):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 @st.cache_resource(show_spinner=False)

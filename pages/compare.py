@@ -5,6 +5,8 @@ import streamlit as st
 from demix_core import plots
 from pages import common
 
+common.route_through_app()
+
 store = common.store()
 st.title("Compare")
 runs = [r for r in store.records() if r["step"] > 0]

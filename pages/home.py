@@ -6,6 +6,8 @@ import streamlit as st
 from demix_core.plots import false_negative_diagram
 from pages import common, datasets
 
+common.route_through_app()
+
 st.title("DeMix Lab")
 st.caption("Make false negatives in knowledge-graph-embedding training visible (DeMix, ISWC 2023)")
 

@@ -7,6 +7,8 @@ from demix_core import analysis, lens_plots
 from demix_core.lens import repartition
 from pages import lens_common as lc
 
+lc.common.route_through_app()
+
 lc.intro(
     "mpne",
     "MPNE: spotting false negatives",

@@ -7,6 +7,8 @@ from demix_core.runs import StoreError
 from demix_core.runs.db import ACTIVE
 from pages import common
 
+common.route_through_app()
+
 POLL_S = 2.0
 store = common.store()
 st.title("Runs")

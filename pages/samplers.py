@@ -7,6 +7,8 @@ import streamlit as st
 from demix_core import analysis, lens_plots
 from pages import lens_common as lc
 
+lc.common.route_through_app()
+
 lc.intro(
     "samplers",
     "Samplers side by side",

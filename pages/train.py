@@ -8,6 +8,8 @@ from demix_core.models import SCORERS
 from demix_core.sampling import SAMPLERS
 from pages import common, datasets
 
+common.route_through_app()
+
 HYPER = ("dim", "steps", "batch_size", "negatives", "lr", "eval_every", "adv_temperature")
 KEYS = [f"train_{k}" for k in HYPER]
 KEYS += ["train_source", "train_builtin", "train_entities", "train_hidden", "train_synth_seed"]

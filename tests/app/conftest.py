@@ -20,6 +20,24 @@ def own_cache(tmp_path_factory):
     patch.undo()
 
 
+@pytest.fixture(autouse=True)
+def router_mode(request, monkeypatch):
+    """Every AppTest run starts a fresh PagesManager with Streamlit's old-pages flag reset,
+    which a server only has before its first st.navigation: tests run the app as a warm
+    server does (through the router), except those marked `legacy_pages`."""
+    if request.node.get_closest_marker("legacy_pages"):
+        return
+    from streamlit.runtime.pages_manager import PagesManager
+
+    init = PagesManager.__init__
+
+    def warm_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", warm_init)
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "demix_home"

@@ -226,3 +226,21 @@ def test_a_finished_run_resumes_to_more_steps(home):
     button(at, "Resume run").click().run()
     run = store.get(run_id)
     assert (run["status"], run["steps"], run["step"]) == ("queued", 40, 20)
+
+
+@pytest.mark.legacy_pages
+@pytest.mark.parametrize("page", ("pages/runs.py", "pages/mpne.py"))
+def test_a_cold_servers_deep_link_goes_through_the_router(home, page):
+    """A server's first script runs a `pages/` folder the old way (the page file alone, every
+    file of the folder listed); AppTest starts every run that way. The page must send it
+    through app.py: the router's sidebar (run store, glossary) is there and only the seven
+    real pages are registered."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(page).run()  # a fresh PagesManager: the old way, then routed
+    assert not at.exception, at.exception
+    assert PagesManager.uses_pages_directory is False
+    assert any(c.value.startswith("Run store") for c in at.sidebar.caption)
+    assert [e.label for e in at.sidebar.expander] == ["Glossary"]

@@ -71,15 +71,11 @@ def test_quick_demo_run_advances_and_survives_reload_and_restart(browser, app_se
     app_server["proc"] = start_server(app_server["home"], app_server["port"])
     page.reload()  # the deep link /runs, served first by the new process
     wait_ready(page)
-    # Known open bug (issue 6): the very first script a restarted server runs for a deep link
-    # runs in Streamlit's legacy pages mode, and pages/common.py's switch to the router can
-    # leave that one run with "cannot import name 'common' from 'pages'". One more reload
-    # goes through the router. Remove this retry once the switch is fixed.
-    if page.get_by_text("cannot import name 'common'").count():
-        page.reload()
-        wait_ready(page)
+    # The restarted server's first script runs the old pages way while the old tab's session
+    # reconnects beside it (pages/common.py: route_through_app): no retry, no error shown.
     page.get_by_role("heading", name="Runs").wait_for(timeout=60_000)
     page.get_by_text("Quick demo: RotatE").first.wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
 
     def moved_on():
         now = store.records()
