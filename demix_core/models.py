@@ -41,7 +41,7 @@ class TransE:
 
     @staticmethod
     def match(q: torch.Tensor, c: torch.Tensor, gamma: float) -> torch.Tensor:
-        return gamma - (q - c).abs().sum(-1)
+        return gamma - (c - q).abs().sum(-1)
 
 
 class DistMult:
@@ -82,7 +82,7 @@ class RotatE:
 
     @staticmethod
     def match(q: torch.Tensor, c: torch.Tensor, gamma: float) -> torch.Tensor:
-        d_re, d_im = _halves(q - c)
+        d_re, d_im = _halves(c - q)
         # clamp: the gradient of sqrt at an exact 0 is inf (NaN after the chain rule); below
         # 1e-30 it is 0 instead, and the score moves by at most 1e-15 per dimension
         return gamma - torch.sqrt((d_re * d_re + d_im * d_im).clamp_min(1e-30)).sum(-1)
