@@ -11,4 +11,8 @@ import os
 # set before torch starts its OpenMP runtime, hence here; a user's own setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from demix_core._malloc import keep_freed_memory  # noqa: E402
+
+keep_freed_memory()
+
 __version__ = "0.1.0"
