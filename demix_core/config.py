@@ -115,10 +115,9 @@ DEFAULTS: dict[tuple[str, str], dict] = {
         **_SMALL,
         "dim": 100,
         "gamma": 6.0,
-        "lr": 3e-3,
-        "steps": 5000,
+        "lr": 2e-3,
+        "steps": 8000,
         "eval_every": 500,
-        "adv_temperature": 0.5,
     },
     ("nations", "transe"): {
         **_SMALL,
