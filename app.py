@@ -27,6 +27,6 @@ for path, title, icon, section in PAGES:
         page = st.Page(path, title=title, icon=icon, default=path == "pages/home.py")
         sections.setdefault(section, []).append(page)
 navigation = st.navigation(sections)
+datasets.warm_up()  # torch and the training stack load while this page is drawn
 common.sidebar()
 navigation.run()
-datasets.warm_up()
