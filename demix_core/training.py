@@ -53,29 +53,10 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _loss_core(
-    scorer,
-    gamma,
-    anchor,
-    rel,
-    target,
-    head,
-    cand,
-    labels,
-    mask,
-    subsample,
-    adv,
-    partner=None,
-    weight=None,
-):
+def _loss_core(scorer, gamma, anchor, rel, target, head, cand, labels, mask, subsample, adv):
     """Loss from gathered embeddings: the part worth compiling (one fused kernel forward and
-    one backward). The gathers stay outside, so their backward is eager PyTorch's sorted
-    embedding backward rather than a compiled scatter with atomics. With `partner (B, K, De)`
-    the scored embedding is the AdaMix/MixKG mixture `weight*cand + (1-weight)*partner`,
-    formed here so it is never materialised."""
-    if partner is not None:
-        w = weight if isinstance(weight, float) else weight[..., None]
-        cand = w * cand + (1.0 - w) * partner  # (B, K, De)
+    one backward). The gathers stay outside, so their backward is `models.rows`' CSR sum
+    rather than a compiled scatter with atomics."""
     q = scorer.query(anchor, rel, head)  # (B, De)
     pos_score = scorer.match(q, target, gamma)  # (B,)
     neg_score = scorer.match(q[:, None, :], cand, gamma)  # (B, K)
@@ -86,9 +67,13 @@ def _step_loss(model, pos, head, neg, subsample, adv, reg_kind, reg_weight, core
     """Loss of one step from positives `(B, 3)` and a sampler's `Negatives`."""
     anchor = model.ent(torch.where(head, pos[:, 2], pos[:, 0]))  # (B, De)
     target = model.ent(torch.where(head, pos[:, 0], pos[:, 2]))  # (B, De)
-    cand = neg.emb if neg.emb is not None else model.ent(neg.ids)  # (B, K, De)
-    partner = model.ent(neg.partner) if neg.partner is not None else None  # (B, K, De)
-    weight = float(neg.weight) if isinstance(neg.weight, (int, float)) else neg.weight
+    if neg.emb is not None:
+        cand = neg.emb  # (B, K, De)
+    elif neg.partner is not None:  # AdaMix / MixKG: weight * e(ids) + (1 - weight) * e(partner)
+        weight = float(neg.weight) if isinstance(neg.weight, (int, float)) else neg.weight
+        cand = model.mixed_ent(neg.ids, neg.partner, weight)
+    else:
+        cand = model.ent(neg.ids)
     loss = core(
         model.scorer,
         model.gamma,
@@ -101,8 +86,6 @@ def _step_loss(model, pos, head, neg, subsample, adv, reg_kind, reg_weight, core
         neg.mask,
         subsample,
         adv,
-        partner,
-        weight,
     )
     if reg_kind != "none" and reg_weight > 0:
         loss = loss + reg_weight * model.regularizer(pos, reg_kind)

@@ -24,8 +24,9 @@ class Negatives:
     labels: torch.Tensor | None = None  # (B, K) soft labels in [0, 1]; None = all 0
     mask: torch.Tensor | None = None  # (B, K) bool, candidates that enter the loss
     mpn: torch.Tensor | None = None  # (B, K) bool, DeMix's verdict: True = marginal pseudo-negative
-    # Mixing without materialising `emb`: the scored embedding is
-    # weight * e(ids) + (1 - weight) * e(partner), formed inside the (compiled) loss kernel.
+    # Mixing left to the training step: the scored embedding is
+    # weight * e(ids) + (1 - weight) * e(partner), formed by KGEModel.mixed_ent (one
+    # gather-and-mix forward, one CSR backward for both rows).
     partner: torch.Tensor | None = None  # (B, K) int64 partner ids
     weight: float | torch.Tensor | None = None  # candidate's share: a float or (B, K)
     stats: dict[str, float] = field(default_factory=dict)
