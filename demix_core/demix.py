@@ -74,10 +74,15 @@ def draw_pattern_partners(pattern_mask: Tensor, K: int, generator: torch.Generat
 
     pattern_mask: (B, P) bool, True = a known positive of the pattern T_q (>= 1 per row).
     """
-    weights = pattern_mask.to(generator.device, torch.float32)  # (B, P): uniform over T_q
-    if bool((weights.sum(dim=1) == 0).any()):
+    mask = pattern_mask.to(generator.device)
+    cum = mask.long().cumsum(dim=1)  # (B, P): how many True columns up to each one
+    count = cum[:, -1:]  # (B, 1)
+    if bool((count == 0).any()):
         raise ValueError("every row of pattern_mask needs at least one True entry")
-    picks = torch.multinomial(weights, K, replacement=True, generator=generator)  # (B, K)
+    u = torch.rand(mask.shape[0], K, generator=generator, device=generator.device)
+    nth = (u * count).long().clamp_max(count - 1)  # (B, K): which True column, uniform
+    # the (nth + 1)-th True column is the first whose running count reaches nth + 1
+    picks = torch.searchsorted(cum, nth + 1)  # (B, K)
     return picks.to(pattern_mask.device)
 
 

@@ -204,16 +204,19 @@ class DemixSampler(Sampler):
         valid = base.mask if base.mask is not None else torch.ones_like(cand, dtype=torch.bool)
         pat_ids = pat_mask = pattern = None
         with torch.no_grad():
-            cand_scores = model.score_ids(pos, head, cand)  # (B, K)
             is_mpn = torch.zeros_like(cand, dtype=torch.bool)
             if opt.mpne:
                 pat_ids, pat_mask = pattern_positives(
                     self.index, pos, head, opt.pattern_cap, self.generator
                 )  # (B, P)
-                pat_scores = model.score_ids(pos, head, pat_ids)  # (B, P)
+                # candidates and pattern positives scored in one pass: (B, K + P)
+                both = model.score_ids(pos, head, torch.cat([cand, pat_ids], dim=1))
+                cand_scores, pat_scores = both[:, : cand.shape[1]], both[:, cand.shape[1] :]
                 tau = mpne_threshold(pat_scores, pat_mask, opt.mu)  # (B,)
                 is_mpn = mpne_partition(cand_scores, tau)  # (B, K)
                 pattern = (pat_scores, pat_mask, tau)
+            else:
+                cand_scores = model.score_ids(pos, head, cand)  # (B, K)
         if not opt.adamix:
             stats = _stats(valid, is_mpn, cand_scores, None, pattern)
             return Negatives(cand, head, mask=valid & ~is_mpn, mpn=is_mpn, stats=stats)
