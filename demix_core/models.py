@@ -101,7 +101,7 @@ class _MixedRows(torch.autograd.Function):
 
 def _mix_block(table, a, b, w) -> torch.Tensor:
     """`w * table[a] + (1 - w) * table[b]`, exact at w = 0 and 1 (lerp), no gradient."""
-    w_ = w if not isinstance(w, torch.Tensor) else w[..., None]
+    w_ = w if not isinstance(w, torch.Tensor) else w.to(table.dtype)[..., None]
     return torch.lerp(F.embedding(b, table), F.embedding(a, table), w_)
 
 

@@ -228,9 +228,10 @@ class DemixSampler(Sampler):
         partner_ids = table.gather(1, col)  # (B, K)
         partner_label = (col >= cand.shape[1]).to(model.entity.dtype)  # 1 = a train positive
         weight = mix_weight(cand.shape, opt.alpha, opt.lambda_mode, self.generator, cand.device)
-        # Labels by AdaMix's rule; the embeddings are mixed inside the training step's loss
-        # kernel (Negatives.partner/weight), which equals adamix() on the gathered rows
-        # (Negatives.mixed_embeddings) without materialising the (B, K, De) mixture.
+        # Labels by AdaMix's rule; the embeddings are mixed by the training step
+        # (Negatives.partner/weight -> KGEModel.mixed_ent: one gather-and-mix pass and one CSR
+        # backward for both rows), which equals adamix() on the gathered rows
+        # (Negatives.mixed_embeddings; tests/test_training.py checks loss and gradients).
         labels = adamix_labels(partner_label, weight)  # (B, K)
         stats = _stats(valid, is_mpn, cand_scores, labels, pattern)
         return Negatives(

@@ -77,8 +77,8 @@ class MixKGSampler(Sampler):
         hard_ids = pool.ids.gather(1, top)  # (B, hard)
         a, b = self.pairs(len(pos), k, hard_n)  # (B, K) columns of hard_ids
         first, second = hard_ids.gather(1, a), hard_ids.gather(1, b)  # (B, K)
-        lam = self.mix_weights((len(pos), k))[..., None]  # (B, K, 1)
-        emb = lam * model.ent(first) + (1 - lam) * model.ent(second)  # (B, K, De)
+        lam = self.mix_weights((len(pos), k))  # (B, K)
+        emb = model.mixed_ent(first, second, lam)  # lam * e(first) + (1 - lam) * e(second)
         mask = None
         if ok is not None:
             hard_ok = ok.gather(1, top)
