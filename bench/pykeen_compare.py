@@ -4,8 +4,10 @@
 
 Config: FB15k-237, RotatE dim 200 (400 real numbers per entity), batch 512, 128 uniform
 negatives per positive, self-adversarial loss (temperature 1, margin 9), Adam, CPU.
-PyKEEN lives in its own virtual environment (`.bench-venv-pykeen`, created on first use with
-`torch==2.13.0 pykeen==1.11.1`); it is never a dependency of the project. PyKEEN trains
+PyKEEN lives in its own virtual environment, outside the repository so none of its code sits
+in the project tree (`$XDG_CACHE_HOME/demix-lab/bench-venv-pykeen`, `~/.cache` by default),
+created on first use with `torch==2.13.0 pykeen==1.11.1`; it is never a dependency of the
+project. PyKEEN trains
 `--batches` batches of a training subset (same entities and relations) after one warm-up
 epoch, twice: as installed, and with the glibc malloc setting that demix_core applies to
 itself (no mmap for large blocks, no heap trimming); the speedup is taken against the faster
@@ -23,7 +25,11 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV = ROOT / ".bench-venv-pykeen"
+VENV = (
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    / "demix-lab"
+    / "bench-venv-pykeen"
+)
 SAME_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2**30)}
 
 PYKEEN_SCRIPT = textwrap.dedent("""
@@ -73,7 +79,7 @@ def main() -> int:
     p.add_argument("--steps", type=int, default=30, help="timed steps of ours")
     args = p.parse_args()
     py = ensure_venv()
-    script = ROOT / ".bench-venv-pykeen" / "pykeen_throughput.py"
+    script = VENV / "pykeen_throughput.py"
     script.write_text(PYKEEN_SCRIPT)
     # PyKEEN as installed, and PyKEEN with the glibc setting demix_core applies to itself at
     # import (demix_core/_malloc.py), so that setting is not what the ratio measures.
