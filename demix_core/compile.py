@@ -59,6 +59,8 @@ _cache: dict[str, _Fallback] = {}
 
 
 def maybe_compiled(name: str, fn: Callable, **options) -> Callable:
+    """`fn` itself while compilation is off; else its compiled form (one per name, falling
+    back to `fn` with a notice if the backend fails)."""
     if not _state["enabled"]:
         return fn
     if name not in _cache:

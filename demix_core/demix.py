@@ -65,8 +65,13 @@ def adamix(
             raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
         weight = emb_weight = alpha
     mixed_emb = emb_weight * neg_emb + (1 - emb_weight) * partner_emb  # (B, K, D)
-    mixed_label = (1 - weight) * partner_label.to(neg_emb.real.dtype)  # (B, K)
-    return mixed_emb, mixed_label
+    return mixed_emb, adamix_label(partner_label.to(neg_emb.real.dtype), weight)
+
+
+def adamix_label(partner_label: Tensor, weight: float | Tensor) -> Tensor:
+    """AdaMix's soft label `(B, K)`: `(1 - a) * y_partner` (a sampled negative's y is 0).
+    The label half of `adamix`, for callers that mix the embeddings elsewhere."""
+    return (1 - weight) * partner_label
 
 
 def draw_pattern_partners(pattern_mask: Tensor, K: int, generator: torch.Generator) -> Tensor:

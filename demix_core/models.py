@@ -77,12 +77,10 @@ class _MixedRows(torch.autograd.Function):
         ctx.num_rows, ctx.float_w = table.shape[0], not isinstance(w, torch.Tensor)
         ctx.w = w if ctx.float_w else None
         ctx.save_for_backward(a, b, *(() if ctx.float_w else (w,)))
-        from demix_core.compile import compile_enabled, maybe_compiled
+        from demix_core.compile import maybe_compiled
 
-        fn = _mix_block
-        if compile_enabled():  # one pass: both rows read, the mixture written once
-            fn = maybe_compiled("mix_block", _mix_block, dynamic=False)
-        return fn(table, a, b, w)
+        # compiled: one pass, both rows read and the mixture written once
+        return maybe_compiled("mix_block", _mix_block, dynamic=False)(table, a, b, w)
 
     @staticmethod
     def backward(ctx, grad):
@@ -256,11 +254,9 @@ class KGEModel(nn.Module):
         """Scores `(B, K)` of candidate ids without gradient (samplers ranking candidates).
         Under compilation the gather is fused into the reduction, so the `(B, K, De)`
         candidate embeddings are never materialised."""
-        from demix_core.compile import compile_enabled, maybe_compiled
+        from demix_core.compile import maybe_compiled
 
-        fn = _candidate_block
-        if compile_enabled():
-            fn = maybe_compiled("candidate_block", _candidate_block, dynamic=False)
+        fn = maybe_compiled("candidate_block", _candidate_block, dynamic=False)
         return fn(self.name, self.query(pos, head), self.entity, ids, self.gamma)
 
     def score_all(self, pos: torch.Tensor, head: torch.Tensor, chunk: int = 0) -> torch.Tensor:

@@ -18,6 +18,7 @@ from torch import Tensor
 
 from demix_core.data import KGIndex
 from demix_core.demix import (
+    adamix_label,
     beta_lambda,
     draw_hard_partners,
     draw_pattern_partners,
@@ -104,11 +105,6 @@ def draw_partners(
         return hard
     picks = draw_pattern_partners(pattern_mask, K, generator)  # (B, K) in [0, P)
     return torch.where(is_mpn, K + picks, hard)
-
-
-def adamix_labels(partner_label: Tensor, weight: float | Tensor) -> Tensor:
-    """AdaMix's mixed labels `(B, K)`: `(1 - weight) * y(partner)` (the candidate's y is 0)."""
-    return (1.0 - weight) * partner_label
 
 
 def mix_weight(
@@ -232,7 +228,7 @@ class DemixSampler(Sampler):
         # (Negatives.partner/weight -> KGEModel.mixed_ent: one gather-and-mix pass and one CSR
         # backward for both rows), which equals adamix() on the gathered rows
         # (Negatives.mixed_embeddings; tests/test_training.py checks loss and gradients).
-        labels = adamix_labels(partner_label, weight)  # (B, K)
+        labels = adamix_label(partner_label, weight)  # (B, K)
         stats = _stats(valid, is_mpn, cand_scores, labels, pattern)
         return Negatives(
             cand,
