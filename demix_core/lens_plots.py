@@ -189,6 +189,20 @@ def _hover(df: pd.DataFrame) -> list[str]:
     ]
 
 
+def _points(df, prefix: str, name: str, hover, **marker) -> dict:
+    """A marker trace of the `{prefix}_x`, `{prefix}_y` columns of a layout frame."""
+    return dict(
+        type="scatter",
+        x=df[f"{prefix}_x"],
+        y=df[f"{prefix}_y"],
+        mode="markers",
+        name=name,
+        marker=marker,
+        text=hover,
+        hoverinfo="text",
+    )
+
+
 def projection_figure(
     layout: pd.DataFrame, background: tuple[np.ndarray, list[str]] | None, title: str
 ) -> go.Figure:
@@ -212,6 +226,11 @@ def projection_figure(
     for verdict in ("TN", "MPN"):  # the rarer MPN drawn last, on top
         df = layout[layout["verdict"] == verdict]
         color, hover = COLORS[verdict], _hover(df)
+        partner = COLORS["pattern positive"] if verdict == "MPN" else COLORS["partner"]
+        # a ring around candidates known (from held-out truth) to be true
+        ring = dict(
+            width=np.where(df["known truth"] == "known true", 2, 0), color=COLORS["known FN"]
+        )
         path = np.full((len(df), 4, 2), np.nan)  # candidate -> mixed -> partner, then a break
         for i, k in enumerate("cmp"):
             path[:, i] = df[[f"{k}_x", f"{k}_y"]].to_numpy()
@@ -226,47 +245,9 @@ def projection_figure(
                 hoverinfo="skip",
                 showlegend=False,
             ),
-            dict(
-                type="scatter",
-                x=df["c_x"],
-                y=df["c_y"],
-                mode="markers",
-                name=f"{verdict} candidate",
-                marker=dict(
-                    color=color,
-                    size=8,
-                    line=dict(
-                        width=np.where(df["known truth"] == "known true", 2, 0),
-                        color=COLORS["known FN"],
-                    ),
-                ),
-                text=hover,
-                hoverinfo="text",
-            ),
-            dict(
-                type="scatter",
-                x=df["p_x"],
-                y=df["p_y"],
-                mode="markers",
-                name=f"{verdict} partner",
-                marker=dict(
-                    color=COLORS["pattern positive"] if verdict == "MPN" else COLORS["partner"],
-                    size=8,
-                    symbol="diamond",
-                ),
-                text=hover,
-                hoverinfo="text",
-            ),
-            dict(
-                type="scatter",
-                x=df["m_x"],
-                y=df["m_y"],
-                mode="markers",
-                name=MIXED[verdict],
-                marker=dict(color=color, size=9, symbol="x"),
-                text=hover,
-                hoverinfo="text",
-            ),
+            _points(df, "c", f"{verdict} candidate", hover, color=color, size=8, line=ring),
+            _points(df, "p", f"{verdict} partner", hover, color=partner, size=8, symbol="diamond"),
+            _points(df, "m", MIXED[verdict], hover, color=color, size=9, symbol="x"),
         ]
     return _figure(
         traces,

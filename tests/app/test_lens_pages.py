@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 from app_support import ROOT, chart_traces, finish
+from lens_support import LENS_DATASET, lens_config
 from streamlit.testing.v1 import AppTest
 
 from demix_core import analysis
@@ -16,29 +17,13 @@ from demix_core.runs import RunStore
 from demix_core.sampling import SAMPLERS
 
 PAGES = ("pages/mpne.py", "pages/adamix.py", "pages/samplers.py")
-DATASET = "synthetic:entities=200,hidden=0.3"
 
 
 @pytest.fixture(scope="session")
 def lens_home(tmp_path_factory):
-    from demix_core.config import make_config
-
     home = tmp_path_factory.mktemp("lens") / "demix_home"
     store = RunStore(home)
-    config = make_config(
-        DATASET,
-        "rotate",
-        "uniform",
-        dim=16,
-        batch_size=64,
-        negatives=8,
-        steps=30,
-        checkpoint_every=10,
-        eval_every=0,
-        log_every=10,
-        compile="off",
-    )
-    finish(store, store.submit(config, name="lens fixture", start=False))
+    finish(store, store.submit(lens_config(), name="lens fixture", start=False))
     return home
 
 
@@ -101,7 +86,7 @@ def test_mpn_count_matches_the_library(lens):
     at.slider(key="mpne_mu").set_value(2.5).run()
     run_id = lens.records()[0]["id"]
     model = model_from_checkpoint(lens.load_checkpoint(run_id, 30)).eval()
-    kg = load_dataset(DATASET)
+    kg = load_dataset(LENS_DATASET)
     n, k = at.number_input(key="mpne_n").value, at.number_input(key="mpne_k").value
     pos = analysis.select_positives(kg, analysis.PositivesSpec(n=n))
     result = demix_lens(model, kg, pos, mu=2.5, alpha=0.5, k=k)

@@ -7,8 +7,8 @@ import time
 
 import pytest
 from conftest import READY
+from lens_support import lens_config
 
-from demix_core.config import make_config
 from demix_core.runs import RunStore
 from demix_core.runs.worker import run_one
 
@@ -22,19 +22,8 @@ def mpn_count(page) -> int:
 
 def test_mu_slider_changes_the_mpn_count(browser, app_server):
     store = RunStore(app_server["home"])
-    config = make_config(
-        "synthetic:entities=200,hidden=0.3",
-        "rotate",
-        "uniform",
-        dim=16,
-        batch_size=64,
-        negatives=8,
-        steps=30,
-        checkpoint_every=10,
-        eval_every=0,
-        compile="off",
-    )
-    assert run_one(store.home, store.submit(config, name="lens e2e", start=False)) == "done"
+    run_id = store.submit(lens_config(), name="lens e2e", start=False)
+    assert run_one(store.home, run_id) == "done"
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     t0 = time.perf_counter()
