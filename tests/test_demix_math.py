@@ -15,6 +15,7 @@ from demix_core.demix import (
     fn_precision_recall,
     mpne_partition,
     mpne_threshold,
+    top_order,
 )
 
 
@@ -150,6 +151,21 @@ def test_hard_partners_match_brute_force(C):
             # Never itself; exactly the top min(C, K-1) others turn up over 300 draws.
             assert seen[b][k] == brute_top_others(scores[b].tolist(), k, min(C, 9))
     assert torch.equal(draw_hard_partners(scores, C, gen(4)), draw_hard_partners(scores, C, gen(4)))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_top_order_is_the_head_of_a_stable_descending_sort(dtype):
+    g = gen(7)
+    # negatives, both zeros, infinities and many exact ties (values on a coarse grid)
+    scores = torch.randint(-6, 7, (40, 128), generator=g).to(dtype) / 4
+    scores[0, :4] = torch.tensor([0.0, -0.0, -0.0, 0.0], dtype=dtype)
+    scores[1, 5], scores[1, 9] = math.inf, -math.inf
+    scores[2:] += torch.randn(38, 128, generator=g, dtype=dtype) * (torch.arange(38) % 2)[:, None]
+    for n in (1, 9, 128):
+        expected = [
+            sorted(range(128), key=lambda j, r=row: (-r[j], j))[:n] for row in scores.tolist()
+        ]
+        assert top_order(scores, n).tolist() == expected
 
 
 def test_hard_partners_edge_cases():

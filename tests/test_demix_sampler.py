@@ -182,6 +182,49 @@ def test_seeded_reproducible_and_state_round_trip():
     )
 
 
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"mpne": False}, {"adamix": False}, {"partner": "random"}, {"lambda_mode": "beta"}],
+)
+def test_compiled_step_equals_the_eager_one(monkeypatch, options):
+    """Long runs compile the sampler's decisions (`refine`) and scoring: same draws, same
+    verdicts, partners, labels and diagnostics as eager mode."""
+    from demix_core import compile as comp
+
+    monkeypatch.delenv("DEMIX_NO_COMPILE", raising=False)
+    torch.manual_seed(1)
+    kg = KG(
+        "rand",
+        [f"e{i}" for i in range(40)],
+        ["r0", "r1"],
+        torch.randint(0, 40, (60, 3)) % torch.tensor([40, 2, 40]),
+        VALID,
+        VALID,
+    )
+    model = KGEModel("rotate", 40, 2, 4, 3.0)
+    outs, notices = [], len(comp.notices)
+    for compiled in (False, True):
+        comp.set_compile(compiled)
+        try:
+            sampler = DemixSampler(kg, KGIndex.build(kg), DemixOptions(mu=3.0, **options), 5)
+            outs.append([sampler.sample(model, kg.train, step, 12) for step in range(2)])
+        finally:
+            comp.set_compile(False)
+    for eager, comp_neg in zip(*outs, strict=True):
+        assert torch.equal(eager.ids, comp_neg.ids) and torch.equal(eager.mpn, comp_neg.mpn)
+        if eager.partner is None:
+            assert comp_neg.partner is None and comp_neg.labels is None
+        else:
+            assert torch.equal(eager.partner, comp_neg.partner)
+            assert torch.allclose(eager.labels, comp_neg.labels)
+        assert eager.stats.keys() == comp_neg.stats.keys()
+        for key, value in eager.stats.items():
+            assert value == pytest.approx(comp_neg.stats[key], rel=1e-5, nan_ok=True), key
+    assert len(comp.notices) == notices  # compiled for real, no fallback to eager
+    if not options:  # the default case exercises both verdicts
+        assert any(0 < neg.stats["n_mpn"] < neg.ids.numel() for neg in outs[0])
+
+
 class Boom:
     def __getattr__(self, name):
         raise AssertionError(f"the sampler read the truth index ({name})")

@@ -16,15 +16,17 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from demix_core.compile import maybe_compiled
 from demix_core.data import KGIndex
 from demix_core.demix import (
     adamix_label,
     beta_lambda,
-    draw_hard_partners,
-    draw_pattern_partners,
     draw_random_partners,
+    hard_partners,
+    hard_picks,
     mpne_partition,
-    mpne_threshold,
+    mpne_tau,
+    pattern_partners,
 )
 from demix_core.errors import ConfigError
 from demix_core.sampling.base import Negatives, Sampler, check_positive
@@ -83,6 +85,48 @@ def pattern_positives(
     return ids, mask
 
 
+def partner_draws(
+    shape: tuple[int, int],
+    with_pattern: bool,
+    partner_cap: int,
+    generator: torch.Generator,
+    partner: str = "verdict",
+    device=None,
+) -> tuple[Tensor | None, ...]:
+    """The random numbers behind `partner_columns`, drawn from `generator` in a fixed order:
+    `(pick, u)` for verdict partners (pick for the TN draw, u for the MPN one, None where not
+    needed), `(columns,)` for partner="random". None of them depends on a verdict."""
+    B, K = shape
+    device = generator.device if device is None else device
+    if partner == "random":
+        return (draw_random_partners(B, K, generator, device),)
+    pick = hard_picks(B, K, partner_cap, generator)
+    u = torch.rand(B, K, generator=generator, device=generator.device) if with_pattern else None
+    return tuple(None if x is None else x.to(device) for x in (pick, u))
+
+
+def partner_columns(
+    is_mpn: Tensor,
+    pattern_mask: Tensor | None,
+    cand_scores: Tensor,
+    partner_cap: int,
+    draws: tuple[Tensor | None, ...],
+) -> Tensor:
+    """Each candidate's partner as a column `(B, K)` of `[candidates (K) | pattern (P)]`.
+
+    verdict: an MPN gets a train positive of its pattern (column >= K, label 1), a TN one of
+    the `partner_cap` hardest other candidates (label 0). `draws` from `partner_draws`; a
+    one-element tuple holds partner="random"'s columns (any other candidate)."""
+    if len(draws) == 1:
+        return draws[0]
+    pick, u = draws
+    hard = hard_partners(cand_scores, partner_cap, pick)  # (B, K) in [0, K)
+    if pattern_mask is None:
+        return hard
+    picks = pattern_partners(pattern_mask, u)  # (B, K) in [0, P)
+    return torch.where(is_mpn, cand_scores.shape[1] + picks, hard)
+
+
 def draw_partners(
     is_mpn: Tensor,
     pattern_mask: Tensor | None,
@@ -91,20 +135,20 @@ def draw_partners(
     generator: torch.Generator,
     partner: str = "verdict",
 ) -> Tensor:
-    """Each candidate's partner as a column `(B, K)` of `[candidates (K) | pattern (P)]`.
-
-    verdict: an MPN gets a train positive of its pattern (column >= K, label 1), a TN one of
-    the `partner_cap` hardest other candidates (label 0). random: any other candidate.
-    Both verdict draws are always made, so for a fixed generator state the partners depend on
-    the verdict only through which of the two each candidate takes."""
-    B, K = cand_scores.shape
-    if partner == "random":
-        return draw_random_partners(B, K, generator, cand_scores.device)
-    hard = draw_hard_partners(cand_scores, partner_cap, generator)  # (B, K) in [0, K)
-    if pattern_mask is None:
-        return hard
-    picks = draw_pattern_partners(pattern_mask, K, generator)  # (B, K) in [0, P)
-    return torch.where(is_mpn, K + picks, hard)
+    """`partner_columns` with fresh draws. Both verdict draws are always made, so for a
+    fixed generator state the partners depend on the verdict only through which of the two
+    each candidate takes."""
+    if pattern_mask is not None and bool((pattern_mask.sum(dim=1) == 0).any()):
+        raise ValueError("every row of pattern_mask needs at least one True entry")
+    draws = partner_draws(
+        tuple(cand_scores.shape),
+        pattern_mask is not None,
+        partner_cap,
+        generator,
+        partner,
+        cand_scores.device,
+    )
+    return partner_columns(is_mpn, pattern_mask, cand_scores, partner_cap, draws)
 
 
 def mix_weight(
@@ -116,14 +160,25 @@ def mix_weight(
     return alpha
 
 
-def _stats(
+STATS = (
+    "n_mpn",
+    "n_tn",
+    "tau_mean",
+    "score_pos_mean",
+    "score_mpn_mean",
+    "score_tn_mean",
+    "soft_label_mpn_mean",
+)
+
+
+def stat_values(
     valid: Tensor,
     is_mpn: Tensor,
     cand_scores: Tensor,
     labels: Tensor | None,
     pattern: tuple[Tensor, Tensor, Tensor] | None,
-) -> dict[str, float]:
-    """Step diagnostics as python numbers, read back in one transfer. Means over no entries
+) -> Tensor:
+    """Step diagnostics, one tensor `(7,)` in the order of `STATS`; means over no entries
     are NaN. `valid`, `is_mpn`, `cand_scores`, `labels`: (B, K); `pattern`: (scores (B, P),
     mask (B, P), tau (B,)), None when MPNE is off."""
     mpn, tn = is_mpn & valid, ~is_mpn & valid
@@ -136,19 +191,57 @@ def _stats(
         return torch.where(n > 0, torch.where(mask, x, 0.0).sum() / n.clamp(min=1), nan)
 
     pat_scores, pat_mask, tau = pattern if pattern is not None else (None, None, None)
-    values = {
-        "n_mpn": mpn.sum(),
-        "n_tn": tn.sum(),
-        "tau_mean": nan if tau is None else tau.mean(),
-        "score_pos_mean": mean(pat_scores, pat_mask),
-        "score_mpn_mean": mean(cand_scores, mpn),
-        "score_tn_mean": mean(cand_scores, tn),
-        "soft_label_mpn_mean": mean(labels, mpn),
-    }
-    numbers = torch.stack([v.to(nan.dtype) for v in values.values()]).tolist()
-    stats = dict(zip(values, numbers, strict=True))
+    values = (
+        mpn.sum(),
+        tn.sum(),
+        nan if tau is None else tau.mean(),
+        mean(pat_scores, pat_mask),
+        mean(cand_scores, mpn),
+        mean(cand_scores, tn),
+        mean(labels, mpn),
+    )
+    return torch.stack([v.to(nan.dtype) for v in values])
+
+
+def stats_dict(values: Tensor) -> dict[str, float]:
+    """`stat_values` as python numbers (one transfer), the counts as ints."""
+    stats = dict(zip(STATS, values.tolist(), strict=True))
     stats["n_mpn"], stats["n_tn"] = int(stats["n_mpn"]), int(stats["n_tn"])
     return stats
+
+
+def refine(
+    cand: Tensor,
+    cand_scores: Tensor,
+    pattern: tuple[Tensor, Tensor, Tensor] | None,
+    valid: Tensor,
+    draws: tuple[Tensor | None, ...] | None,
+    weight: float | Tensor,
+    mu: float,
+    partner_cap: int,
+) -> tuple[Tensor, Tensor | None, Tensor | None, Tensor]:
+    """Everything DeMix decides once the scores are in: MPNE's verdict, the AdaMix partners
+    (ids `(B, K)`) and soft labels, and the diagnostics (`stat_values`). Deterministic (the
+    draws come in from `partner_draws`) and free of host reads, so under compilation it is
+    one graph instead of some forty small kernels.
+
+    cand: ids (B, K); pattern: (ids (B, P), scores (B, P), mask (B, P)), None = MPNE off;
+    draws None = AdaMix off (no partners, no labels)."""
+    if pattern is None:
+        is_mpn, summary, pat_ids, pat_mask = torch.zeros_like(valid), None, None, None
+    else:
+        pat_ids, pat_scores, pat_mask = pattern
+        tau = mpne_tau(pat_scores, pat_mask, mu)  # (B,)
+        is_mpn = mpne_partition(cand_scores, tau)  # (B, K)
+        summary = (pat_scores, pat_mask, tau)
+    if draws is None:
+        return is_mpn, None, None, stat_values(valid, is_mpn, cand_scores, None, summary)
+    col = partner_columns(is_mpn, pat_mask, cand_scores, partner_cap, draws)
+    table = cand if pat_ids is None else torch.cat([cand, pat_ids], dim=1)  # (B, K + P)
+    partner_ids = table.gather(1, col)  # (B, K)
+    partner_label = (col >= cand.shape[1]).to(cand_scores.dtype)  # 1 = a train positive
+    labels = adamix_label(partner_label, weight)  # (B, K)
+    return is_mpn, partner_ids, labels, stat_values(valid, is_mpn, cand_scores, labels, summary)
 
 
 class DemixSampler(Sampler):
@@ -198,9 +291,8 @@ class DemixSampler(Sampler):
             raise ConfigError(f"--base-sampler {opt.base_sampler!r} mixes embeddings itself")
         head, cand = base.head, base.ids  # (B,), (B, K)
         valid = base.mask if base.mask is not None else torch.ones_like(cand, dtype=torch.bool)
-        pat_ids = pat_mask = pattern = None
+        pattern = None
         with torch.no_grad():
-            is_mpn = torch.zeros_like(cand, dtype=torch.bool)
             if opt.mpne:
                 pat_ids, pat_mask = pattern_positives(
                     self.index, pos, head, opt.pattern_cap, self.generator
@@ -208,28 +300,33 @@ class DemixSampler(Sampler):
                 # candidates and pattern positives scored in one pass: (B, K + P)
                 both = model.score_ids(pos, head, torch.cat([cand, pat_ids], dim=1))
                 cand_scores, pat_scores = both[:, : cand.shape[1]], both[:, cand.shape[1] :]
-                tau = mpne_threshold(pat_scores, pat_mask, opt.mu)  # (B,)
-                is_mpn = mpne_partition(cand_scores, tau)  # (B, K)
-                pattern = (pat_scores, pat_mask, tau)
+                pattern = (pat_ids, pat_scores, pat_mask)
             else:
                 cand_scores = model.score_ids(pos, head, cand)  # (B, K)
+            draws, weight = None, opt.alpha
+            if opt.adamix:
+                draws = partner_draws(
+                    tuple(cand.shape),
+                    opt.mpne,
+                    opt.partner_cap,
+                    self.generator,
+                    opt.partner,
+                    cand.device,
+                )
+                weight = mix_weight(
+                    cand.shape, opt.alpha, opt.lambda_mode, self.generator, cand.device
+                )
+            step_fn = maybe_compiled("demix_refine", refine, dynamic=False)
+            is_mpn, partner_ids, labels, values = step_fn(
+                cand, cand_scores, pattern, valid, draws, weight, opt.mu, opt.partner_cap
+            )
+        stats = stats_dict(values)
         if not opt.adamix:
-            stats = _stats(valid, is_mpn, cand_scores, None, pattern)
             return Negatives(cand, head, mask=valid & ~is_mpn, mpn=is_mpn, stats=stats)
-
-        col = draw_partners(
-            is_mpn, pat_mask, cand_scores, opt.partner_cap, self.generator, opt.partner
-        )  # (B, K) into [candidates | pattern]
-        table = cand if pat_ids is None else torch.cat([cand, pat_ids], dim=1)  # (B, K + P)
-        partner_ids = table.gather(1, col)  # (B, K)
-        partner_label = (col >= cand.shape[1]).to(model.entity.dtype)  # 1 = a train positive
-        weight = mix_weight(cand.shape, opt.alpha, opt.lambda_mode, self.generator, cand.device)
         # Labels by AdaMix's rule; the embeddings are mixed by the training step
         # (Negatives.partner/weight -> KGEModel.mixed_ent: one gather-and-mix pass and one CSR
         # backward for both rows), which equals adamix() on the gathered rows
         # (Negatives.mixed_embeddings; tests/test_training.py checks loss and gradients).
-        labels = adamix_label(partner_label, weight)  # (B, K)
-        stats = _stats(valid, is_mpn, cand_scores, labels, pattern)
         return Negatives(
             cand,
             head,
