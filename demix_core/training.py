@@ -217,14 +217,20 @@ def make_loss_fn():
     return functools.partial(_step_loss, core=maybe_compiled("loss_core", _loss_core))
 
 
-def train_step(run: _Run, loss_fn) -> tuple:
-    """One optimisation step; returns (loss, positives, negatives) for logging."""
+def train_step(run: _Run, loss_fn, lap=None) -> tuple:
+    """One optimisation step; returns (loss, positives, negatives) for logging. `lap(phase)`,
+    if given, is called as each phase ends (batch, sample, forward, backward, optimizer):
+    bench/demix_cost.py times them."""
+    lap = lap or (lambda phase: None)
     cfg, model = run.config, run.model
     pos, sub = run.batch(run.step)
+    lap("batch")
     neg = run.sampler.sample(model, pos, run.step, cfg.negatives, cfg.filter_negatives)
+    lap("sample")
     loss = loss_fn(
         model, pos, neg.head, neg, sub, cfg.adv_temperature, cfg.regularization, cfg.reg_weight
     )
+    lap("forward")
     if not torch.isfinite(loss):
         raise TrainingDiverged(
             f"loss became {loss.item()} at step {run.step}; try a smaller --lr. "
@@ -232,7 +238,9 @@ def train_step(run: _Run, loss_fn) -> tuple:
         )
     run.opt.zero_grad(set_to_none=True)
     loss.backward()
+    lap("backward")
     run.opt.step()
+    lap("optimizer")
     run.step += 1
     return loss, pos, neg
 

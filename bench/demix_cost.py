@@ -1,0 +1,170 @@
+"""Where the time of a DeMix step goes, next to its base sampler's step (issue 3's cost target).
+
+    python bench/demix_cost.py --dataset fb15k-237 --model rotate --dim 200 --batch-size 512 \
+        --negatives 128 --adv-temperature 1 --gamma 9 --lr 1e-3 --steps 40 --rounds 5
+
+Takes the `train` command's flags; `--sampler` is the base sampler (default uniform) and the
+DeMix run refines it with the DeMix flags given. Both runs are built side by side and timed
+in alternating blocks of `--steps` steps (so drift on a shared machine hits both alike); each
+step is split into its phases (batch, sample, forward, backward, optimizer) and the median
+block is reported per phase. Three reference figures put the extra cost in proportion:
+one read of the step's `B x K x De` candidate floats (the unit a memory-bound step is made
+of), MPNE's no-grad scoring of the K candidates and P pattern positives, and the entity
+gradient's sum for one row per candidate (base) against two (AdaMix's candidate + partner).
+The last stdout line is one JSON object with --json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from demix_core.cli import add_train_args  # noqa: E402
+from demix_core.compile import decide, set_compile  # noqa: E402
+from demix_core.config import config_from_args  # noqa: E402
+from demix_core.models import mixed_rows, rows  # noqa: E402
+from demix_core.sampling.demix import pattern_positives  # noqa: E402
+from demix_core.training import _Run, make_loss_fn, train_step  # noqa: E402
+
+PHASES = ("batch", "sample", "forward", "backward", "optimizer")
+
+
+class Laps:
+    """`lap(phase)` callback for `train_step`: seconds per phase, summed over steps."""
+
+    def __init__(self, sync):
+        self.sync, self.seconds = sync, defaultdict(float)
+        self.t = time.perf_counter()
+
+    def start(self) -> None:
+        self.sync()
+        self.t = time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        self.sync()
+        now = time.perf_counter()
+        self.seconds[phase] += now - self.t
+        self.t = now
+
+
+def best_of(fn, repeat: int, sync) -> float:
+    """Median ms of `fn()` over `repeat` calls, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        sync()
+        t0 = time.perf_counter()
+        fn()
+        sync()
+        times.append(1000 * (time.perf_counter() - t0))
+    return statistics.median(times)
+
+
+def references(run: _Run, sync, repeat: int = 20) -> dict:
+    """The memory-bound reference figures of the module docstring, in ms."""
+    cfg, model = run.config, run.model
+    pos, _ = run.batch(0)
+    B, K, De = len(pos), cfg.negatives, model.entity.shape[1]
+    gen = torch.Generator(device=run.device).manual_seed(0)
+    cand = torch.randint(model.num_entities, (B, K), generator=gen, device=run.device)
+    partner = torch.randint(model.num_entities, (B, K), generator=gen, device=run.device)
+    grad = torch.randn(B, K, De, generator=gen, device=run.device)
+    head = torch.zeros(B, dtype=torch.bool, device=run.device)
+    cap = run.sampler.options.pattern_cap
+    pat_ids, _ = pattern_positives(run.index, pos, head, cap, gen)
+    both = torch.cat([cand, pat_ids], dim=1)
+    table = model.entity.detach().clone().requires_grad_()
+
+    def backward(make) -> float:  # the backward alone: the forward's graph is kept
+        out = make()
+
+        def once():
+            table.grad = None
+            out.backward(grad, retain_graph=True)
+
+        return best_of(once, repeat, sync)
+
+    return {
+        "read_candidate_floats_ms": best_of(lambda: grad.sum(), repeat, sync),
+        "mpne_scoring_ms": best_of(lambda: model.score_ids(pos, head, both), repeat, sync),
+        "gradient_sum_one_row_ms": backward(lambda: rows(table, cand)),
+        "gradient_sum_two_rows_ms": backward(lambda: mixed_rows(table, cand, partner, 0.5)),
+    }
+
+
+def measure(configs: dict, steps: int, rounds: int, warmup: int) -> dict:
+    runs = {}
+    for name, config in configs.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            runs[name] = _Run(config, Path(tmp), None)
+    device = next(iter(runs.values())).device
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    set_compile(decide(next(iter(configs.values())).compile, float("inf"), threshold=0))
+    loss_fn = make_loss_fn()
+    for run in runs.values():
+        for _ in range(warmup):
+            train_step(run, loss_fn)
+    blocks = {name: defaultdict(list) for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            laps = Laps(sync)
+            laps.start()
+            for _ in range(steps):
+                train_step(run, loss_fn, laps)
+            for phase in PHASES:
+                blocks[name][phase].append(1000 * laps.seconds[phase] / steps)
+    result = {}
+    for name in runs:
+        per_phase = {p: statistics.median(blocks[name][p]) for p in PHASES}
+        totals = [sum(blocks[name][p][i] for p in PHASES) for i in range(rounds)]
+        result[name] = {**per_phase, "step": statistics.median(totals)}
+    result["ratio"] = result["demix"]["step"] / result["base"]["step"]
+    result["references"] = references(runs["demix"], sync)
+    result["device"] = str(device)
+    result["threads"] = torch.get_num_threads()
+    return result
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_train_args(p)
+    p.add_argument("--rounds", type=int, default=5, help="alternating timed blocks per run")
+    p.add_argument("--warmup", type=int, default=5, help="untimed steps first (compilation)")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args()
+    base_name = args.sampler
+    if base_name == "demix":
+        p.error("--sampler is the base sampler here; DeMix is added on top of it")
+    config = config_from_args(args)
+    if args.compile is None:  # a benchmark measures the long-run setting
+        config = config.replace(compile="on")
+    args.sampler = "demix"
+    args.base_sampler = base_name
+    demix = config_from_args(args).replace(compile=config.compile)
+    result = measure({"base": config, "demix": demix}, config.steps, args.rounds, args.warmup)
+    result["base_sampler"] = base_name
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{'ms per step':>12} {base_name:>9} {'demix':>9} {'extra':>9}")
+    for phase in (*PHASES, "step"):
+        b, d = result["base"][phase], result["demix"][phase]
+        print(f"{phase:>12} {b:9.2f} {d:9.2f} {d - b:+9.2f}")
+    print(f"DeMix step / {base_name} step: {result['ratio']:.2f}x")
+    for key, value in result["references"].items():
+        print(f"{key:>28}: {value:.2f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
