@@ -123,6 +123,22 @@ def test_unknown_config_key():
         TrainConfig.from_dict({"dataset": "nations", "nope": 1})
 
 
+def test_batches_are_epochs_of_a_seeded_permutation_in_any_call_order(tmp_path):
+    run = training._Run(small(seed=4), tmp_path, None)
+    n, b = len(run.train), 128
+    per_epoch = n // b  # Nations: 1592 train triples -> 12 batches per epoch
+
+    def expected(step):
+        epoch, i = divmod(step, per_epoch)
+        perm = torch.randperm(n, generator=torch.Generator().manual_seed(4 * 1_000_003 + epoch))
+        return run.train[perm[i * b : (i + 1) * b]]
+
+    for step in (5, 0, 11, 12, 30, 3, 12, 100, 99):  # across epochs, backwards, repeated
+        assert torch.equal(run.batch(step)[0], expected(step)), step
+    epochs = [run.batch(e * per_epoch)[0] for e in range(2)]
+    assert not torch.equal(epochs[0], epochs[1])
+
+
 def test_batch_larger_than_train_set_works(tmp_path):
     out = train(
         make_config(
