@@ -25,12 +25,12 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV = (
-    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    / "demix-lab"
-    / "bench-venv-pykeen"
-)
-SAME_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2**30)}
+sys.path.insert(0, str(ROOT))
+
+from demix_core import _malloc  # noqa: E402
+from demix_core.runs import user_cache_dir  # noqa: E402
+
+VENV = user_cache_dir() / "bench-venv-pykeen"
 
 PYKEEN_SCRIPT = textwrap.dedent("""
     import json, sys, time, gzip
@@ -84,7 +84,7 @@ def main() -> int:
     # PyKEEN as installed, and PyKEEN with the glibc setting demix_core applies to itself at
     # import (demix_core/_malloc.py), so that setting is not what the ratio measures.
     runs = {}
-    for label, env in (("default", {}), ("same_malloc", SAME_MALLOC)):
+    for label, env in (("default", {}), ("same_malloc", _malloc.ENV)):
         proc = subprocess.run(
             [str(py), str(script), str(ROOT / "assets/datasets/fb15k-237"), str(args.batches)],
             capture_output=True,

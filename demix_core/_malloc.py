@@ -20,6 +20,9 @@ import os
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_MAX = -4
+TRIM_THRESHOLD = 2**30
+# the same setting as glibc's environment variables, for other processes (bench/pykeen_compare)
+ENV = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(TRIM_THRESHOLD)}
 applied = False
 
 
@@ -34,5 +37,5 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError):  # not glibc (macOS, musl without mallopt, Windows)
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    applied = bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, 2**30))
+    applied = bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
     return applied

@@ -26,9 +26,15 @@ def mpne_threshold(pos_scores: Tensor, pos_mask: Tensor, mu: float) -> Tensor:
     if mu < 0:
         raise ValueError(f"mu must be >= 0, got {mu}")
     mask = pos_mask.bool()
-    if bool((mask.sum(dim=1) == 0).any()):
-        raise ValueError("every row of pos_mask needs at least one True entry")
+    require_rows(mask, "pos_mask")
     return mpne_tau(pos_scores, mask, mu)
+
+
+def require_rows(mask: Tensor, name: str) -> None:
+    """ValueError unless every row of the bool mask `(B, P)` holds a True entry (reads the
+    values: a host sync on CUDA, so compiled paths use the unchecked functions)."""
+    if bool((mask.sum(dim=1) == 0).any()):
+        raise ValueError(f"every row of {name} needs at least one True entry")
 
 
 def mpne_tau(pos_scores: Tensor, pos_mask: Tensor, mu: float) -> Tensor:
@@ -86,8 +92,7 @@ def draw_pattern_partners(pattern_mask: Tensor, K: int, generator: torch.Generat
     pattern_mask: (B, P) bool, True = a known positive of the pattern T_q (>= 1 per row).
     """
     mask = pattern_mask.to(generator.device)
-    if bool((mask.sum(dim=1) == 0).any()):
-        raise ValueError("every row of pattern_mask needs at least one True entry")
+    require_rows(mask, "pattern_mask")
     u = torch.rand(mask.shape[0], K, generator=generator, device=generator.device)
     return pattern_partners(mask, u).to(pattern_mask.device)
 

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from demix_core.data import KG, KGIndex, corrupt
-from demix_core.demix import fn_precision_recall, mpne_partition, mpne_threshold
+from demix_core.demix import adamix_label, fn_precision_recall, mpne_partition, mpne_threshold
 from demix_core.errors import ConfigError
 from demix_core.models import SCORERS
 from demix_core.sampling.demix import (
@@ -250,7 +250,7 @@ def _finish(
         partner_ids=ids.gather(1, col),
         partner_label=partner_label,
         mixed_emb=mixed_emb,
-        mixed_label=(1 - weight) * partner_label,  # adamix's label rule
+        mixed_label=adamix_label(partner_label, weight),
         mixed_scores=mixed_scores,
         **changes,
     )

@@ -62,9 +62,10 @@ def route_through_app(entry: bool = False) -> None:
     router, every file listed) until st.navigation has run once in this server process, so a
     deep link that arrives first (a reload of /runs after a server restart) runs pages/runs.py
     by itself. That run is recognised by its page list (the old way lists app.py itself) and
-    rerun through app.py (which, before its st.navigation, can only go by the flag). Not done at import time on purpose: a rerun or stop raised inside
-    `import pages.common` aborts that import while another session may be waiting on it, and
-    that session then fails with "cannot import name 'common' from 'pages'".
+    rerun through app.py (which, before its st.navigation, can only go by the flag). Not
+    done at import time on purpose: a rerun or stop raised inside `import pages.common`
+    aborts that import while another session may be waiting on it, and that session then
+    fails with "cannot import name 'common' from 'pages'".
     """
     ctx = get_script_run_ctx()
     pages = ctx.pages_manager.get_pages().values() if ctx and not entry else ()

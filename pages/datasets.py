@@ -9,7 +9,6 @@ import hashlib
 import importlib
 import io
 import json
-import os
 import shutil
 import threading
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from demix_core.errors import DemixError
+from demix_core.runs import user_cache_dir
 from pages.common import store
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "datasets"  # = demix_core.data.ASSETS
@@ -28,8 +28,7 @@ def builtin_stats() -> list[dict]:
     is kept as JSON in the user's cache folder, keyed by the datasets' pinned checksums:
     Home then draws without importing torch, in any later server process."""
     key = hashlib.sha256((ASSETS / "SHA256SUMS").read_bytes()).hexdigest()[:16]
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "demix-lab"
-    path = cache / f"builtin-stats-{key}.json"
+    path = user_cache_dir() / f"builtin-stats-{key}.json"
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):

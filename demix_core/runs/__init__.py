@@ -20,7 +20,7 @@ checkpoint); `resume` re-queues a stopped run to continue from `train_state.pt`,
 optimizer included, up to the requested steps, appending to the same metrics log.
 """
 
-from demix_core.runs.api import RunStore, default_home
+from demix_core.runs.api import RunStore, default_home, user_cache_dir
 from demix_core.runs.db import STATUSES, StoreError
 
-__all__ = ["STATUSES", "RunStore", "StoreError", "default_home"]
+__all__ = ["STATUSES", "RunStore", "StoreError", "default_home", "user_cache_dir"]

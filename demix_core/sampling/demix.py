@@ -27,6 +27,7 @@ from demix_core.demix import (
     mpne_partition,
     mpne_tau,
     pattern_partners,
+    require_rows,
 )
 from demix_core.errors import ConfigError
 from demix_core.sampling.base import Negatives, Sampler, check_positive
@@ -138,8 +139,8 @@ def draw_partners(
     """`partner_columns` with fresh draws. Both verdict draws are always made, so for a
     fixed generator state the partners depend on the verdict only through which of the two
     each candidate takes."""
-    if pattern_mask is not None and bool((pattern_mask.sum(dim=1) == 0).any()):
-        raise ValueError("every row of pattern_mask needs at least one True entry")
+    if pattern_mask is not None:
+        require_rows(pattern_mask, "pattern_mask")
     draws = partner_draws(
         tuple(cand_scores.shape),
         pattern_mask is not None,
