@@ -106,39 +106,56 @@ def pattern_partners(pattern_mask: Tensor, u: Tensor) -> Tensor:
     return torch.searchsorted(cum, nth + 1)  # (B, K)
 
 
-def hard_picks(B: int, K: int, C: int, generator: torch.Generator) -> Tensor | None:
-    """The draw behind `draw_hard_partners`: (B, K) uniform in [0, min(C, K - 1)) on the
-    generator's device; None (nothing drawn) when K == 1."""
+def hard_picks(B: int, K: int, C: int, generator: torch.Generator) -> Tensor:
+    """The draw behind `draw_hard_partners`: (B, K) uniform in [0, 1) on the generator's
+    device, turned into a pick among however many eligible partners a row turns out to have
+    (which depends on the verdicts, so it cannot be an integer range drawn beforehand)."""
     if C < 1:
         raise ValueError(f"C must be >= 1, got {C}")
-    if K == 1:
-        return None
-    return torch.randint(0, min(C, K - 1), (B, K), generator=generator, device=generator.device)
+    return torch.rand(B, K, generator=generator, device=generator.device)
 
 
-def draw_hard_partners(neg_scores: Tensor, C: int, generator: torch.Generator) -> Tensor:
-    """Partner index (B, K) long: uniform among the C highest-scoring *other* candidates.
+def draw_hard_partners(
+    neg_scores: Tensor, C: int, generator: torch.Generator, eligible: Tensor | None = None
+) -> Tensor:
+    """Partner index (B, K) long: uniform among the C highest-scoring *other* eligible
+    candidates of the row (the spec's true-negative partners: `eligible` = the row's TNs).
 
-    neg_scores: (B, K). C is clamped to K - 1; with K == 1 each candidate is its own partner.
-    Ties are broken by candidate index (as a stable sort), lower index ranking higher.
+    neg_scores: (B, K); eligible: (B, K) bool, None = every candidate. A candidate with no
+    other eligible candidate in its row is its own partner (left unmixed); so is every
+    candidate when K == 1. Ties are broken by candidate index (as a stable sort), lower
+    index ranking higher. Entries for ineligible candidates are valid indices but meaningless.
     """
-    pick = hard_picks(*neg_scores.shape, C, generator)
-    return hard_partners(neg_scores, C, None if pick is None else pick.to(neg_scores.device))
+    pick = hard_picks(*neg_scores.shape, C, generator).to(neg_scores.device)
+    return hard_partners(neg_scores, C, pick, eligible)
 
 
-def hard_partners(neg_scores: Tensor, C: int, pick: Tensor | None) -> Tensor:
-    """`draw_hard_partners` with the draw made: `pick` from `hard_picks`."""
+def hard_partners(
+    neg_scores: Tensor, C: int, pick: Tensor, eligible: Tensor | None = None
+) -> Tensor:
+    """`draw_hard_partners` with the draw made: `pick` (B, K) uniform in [0, 1)."""
     B, K = neg_scores.shape
-    if pick is None:  # K == 1
-        return torch.zeros(B, 1, dtype=torch.long, device=neg_scores.device)
+    self_index = torch.arange(K, device=neg_scores.device).expand(B, K)  # (B, K)
+    if K == 1:
+        return self_index.clone()
     C = min(C, K - 1)
-    top = top_order(neg_scores, C + 1)  # (B, C + 1), best first
+    if eligible is None:
+        eligible = torch.ones_like(neg_scores, dtype=torch.bool)
+    # Ineligible candidates sink below every eligible one (scores are finite).
+    masked = torch.where(eligible, neg_scores, -math.inf)  # (B, K)
+    top = top_order(masked, C + 1)  # (B, C + 1), best first; the first m are eligible
+    count = eligible.sum(dim=1, keepdim=True)  # (B, 1): m
+    # pool size of an eligible candidate: min(C, m - 1) others (0: it stays unmixed)
+    size = torch.minimum(count - 1, torch.full_like(count, C)).clamp_min(0)  # (B, 1)
+    nth = (pick * size).long().clamp_max((size - 1).clamp_min(0))  # (B, K) in [0, size)
     ranks = torch.arange(C + 1, device=neg_scores.device).expand(B, C + 1)
     # rank of each candidate among the top C + 1; K (>= C + 1) for the others
-    rank = torch.full_like(pick, K).scatter_(1, top, ranks)  # (B, K)
-    # A candidate inside the top C skips its own slot, so it draws from the other C of the
-    # top C+1; one outside the top C (rank >= C > pick) draws straight from the top C.
-    return top.gather(1, pick + (pick >= rank).long())
+    rank = torch.full_like(nth, K).scatter_(1, top, ranks)  # (B, K)
+    # A candidate inside the top `size` skips its own slot, so it draws from the other
+    # `size` of the top size + 1 (all eligible, since size + 1 <= m); one further down
+    # (rank >= size > nth) draws straight from the top `size`.
+    chosen = top.gather(1, nth + (nth >= rank).long())  # (B, K)
+    return torch.where(size > 0, chosen, self_index)
 
 
 def top_order(scores: Tensor, n: int) -> Tensor:

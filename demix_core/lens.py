@@ -51,7 +51,7 @@ class LensResult:
     tau: Tensor  # (B,) MPNE threshold
     is_mpn: Tensor  # (B, K) bool, MPNE verdict
     partner_ids: Tensor  # (B, K) entity id of each candidate's AdaMix partner
-    partner_label: Tensor  # (B, K) float, 1 = partner from T_q (MPN), 0 = a hard candidate
+    partner_label: Tensor  # (B, K) float, 1 = partner from T_q (MPN), 0 = a hard TN of the row
     mixed_emb: Tensor  # (B, K, De)
     mixed_label: Tensor  # (B, K) soft label of the mixed triple
     mixed_scores: Tensor  # (B, K) model score of the mixed triple
@@ -171,11 +171,14 @@ def _partition(result: LensResult, mu: float) -> tuple[Tensor, Tensor]:
 def repartition(result: LensResult, mu: float) -> LensResult:
     """New threshold and verdicts for `mu`; partners and mixes follow (same alpha, seed).
 
-    The partner draws do not depend on the verdicts (see `draw_partners`), so only the
-    candidates whose verdict flipped get a new partner, mix and score."""
+    The random draws do not depend on the verdicts (see `draw_partners`), so only the
+    candidates whose partner changed (a flipped verdict, or a TN whose row's TN pool
+    changed) get a new mix and score."""
     tau, is_mpn = _partition(result, mu)
     col, weight = _draws(result, is_mpn, result.alpha, result.lambda_mode, result.seed)
-    r, c = (is_mpn != result.is_mpn).nonzero(as_tuple=True)  # (n,), (n,)
+    ids = torch.cat([result.candidates, result.pattern_ids], dim=1).gather(1, col)  # (B, K)
+    changed = (is_mpn != result.is_mpn) | (ids != result.partner_ids)  # (B, K)
+    r, c = changed.nonzero(as_tuple=True)  # (n,), (n,)
     table = result.emb_table
     w = weight[r, c] if isinstance(weight, Tensor) else weight  # (n,) or float
     emb, scores = _mix(result, table[r, c], table[r, col[r, c]], result.query[r], w)

@@ -16,7 +16,8 @@ lc.intro(
     "After MPNE's verdict, AdaMix mixes every candidate t' with a partner in embedding space. "
     "An MPN (probably a false negative) is mixed with a known answer of its query and becomes "
     "a **partially positive** triple with soft label 1 - alpha; a TN is mixed with one of the "
-    "hardest other candidates and becomes a **harder negative** (label 0). alpha = 1 turns "
+    "hardest other TNs of its row (never an MPN) and becomes a **harder negative** (label 0); "
+    "a TN with no other TN stays as it is. alpha = 1 turns "
     "mixing off: every mixed point sits on its candidate.",
     r"e_{\mathrm{mix}} = \alpha\, e(t') + (1 - \alpha)\, e(\mathrm{partner}), \qquad "
     r"y_{\mathrm{mix}} = (1 - \alpha)\, y(\mathrm{partner})",
@@ -58,7 +59,7 @@ layout = drawn(method)
 slot.plotly_chart(lc.mix_figure(layout, source, method), key="adamix_map")
 st.caption(
     "Circles: candidates (red ring: a known true fact); diamonds: partners (green: a known "
-    "answer, purple: a hard candidate); crosses: the mixed points. PCA is linear, so each "
+    "answer, purple: a hard TN); crosses: the mixed points. PCA is linear, so each "
     "cross lies on its candidate-partner segment, a fraction 1 - alpha of the way. UMAP is "
     "not: a cross is placed by the fitted map's `transform` and its path bends through it."
 )

@@ -30,7 +30,7 @@ GLOSSARY = {
     "mu": "MPNE range. tau = mean - mu * (mean - min) of the known positives' scores: 0 keeps "
     "only negatives above the average positive, 1 above the weakest one, more widens it.",
     "AdaMix": "Adaptive mixup: an MPN is mixed with a known positive (a partially positive "
-    "triple with a soft label), a TN with a harder negative.",
+    "triple with a soft label), a TN with one of the hardest other TNs (a harder negative).",
     "alpha": "AdaMix balance, the weight of the sampled negative in the mix; 1 turns mixing off.",
     "Base sampler": "The sampler whose candidates DeMix refines (uniform, Bernoulli, ...).",
     "Self-adversarial": "Weights the negatives by softmax of their scores (RotatE), so hard "

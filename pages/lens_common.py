@@ -21,7 +21,7 @@ TERMS = {
     "Partially positive": "What AdaMix makes of an MPN: the candidate mixed with a known "
     "answer of the same query, with soft label 1 - alpha (a bit true, a bit false).",
     "Harder negative": "What AdaMix makes of a TN: the candidate mixed with one of the hardest "
-    "other candidates, label 0 - a negative closer to the decision boundary.",
+    "other TNs of its row (never an MPN), label 0 - a negative closer to the decision boundary.",
     **{k: common.GLOSSARY[k] for k in ("alpha", "Base sampler", "Self-adversarial")},
 }
 # Widget values shared by the three pages, with their defaults (None: chosen on the page).

@@ -129,28 +129,60 @@ def test_pattern_partners_uniform_over_true_columns():
         draw_pattern_partners(torch.zeros(1, 3, dtype=torch.bool), 4, gen())
 
 
-def brute_top_others(scores: list[float], k: int, C: int) -> set[int]:
-    """Top C candidates other than k; ties go to the lower index."""
-    others = sorted((j for j in range(len(scores)) if j != k), key=lambda j: (-scores[j], j))
-    return set(others[:C])
+def brute_top_others(scores: list[float], k: int, C: int, eligible: list[bool]) -> set[int]:
+    """Top C eligible candidates other than k; ties go to the lower index; {k} when none."""
+    others = [j for j in range(len(scores)) if j != k and eligible[j]]
+    others.sort(key=lambda j: (-scores[j], j))
+    return set(others[:C]) or {k}
 
 
 @pytest.mark.parametrize("C", [1, 3, 9, 50])
-def test_hard_partners_match_brute_force(C):
+@pytest.mark.parametrize("with_mask", [False, True])
+def test_hard_partners_match_brute_force(C, with_mask):
     # Integer scores in [0, 5) give plenty of ties, which the stable order must break by index.
     scores = torch.randint(0, 5, (12, 10), generator=gen(2)).float()
+    eligible = torch.ones(12, 10, dtype=torch.bool)
+    if with_mask:  # MPNs among the hardest, rows with one or no TN, a row of TNs
+        eligible = torch.rand(12, 10, generator=gen(9)) < 0.5
+        eligible[0] = scores[0] < scores[0].max()  # the hardest candidates are MPNs
+        eligible[1] = False
+        eligible[1, 4] = True  # a single TN
+        eligible[2] = False
     g = gen(3)
     seen = [[set() for _ in range(10)] for _ in range(12)]
     for _ in range(300):
-        draws = draw_hard_partners(scores, C, g)
+        draws = draw_hard_partners(scores, C, g, eligible if with_mask else None)
         for b in range(12):
             for k in range(10):
-                seen[b][k].add(int(draws[b, k]))
+                if eligible[b, k]:
+                    seen[b][k].add(int(draws[b, k]))
     for b in range(12):
         for k in range(10):
-            # Never itself; exactly the top min(C, K-1) others turn up over 300 draws.
-            assert seen[b][k] == brute_top_others(scores[b].tolist(), k, min(C, 9))
+            if eligible[b, k]:
+                # Never itself unless alone; exactly the top min(C, K-1) other eligible ones
+                # turn up over 300 draws.
+                expected = brute_top_others(scores[b].tolist(), k, min(C, 9), eligible[b].tolist())
+                assert seen[b][k] == expected, (b, k)
     assert torch.equal(draw_hard_partners(scores, C, gen(4)), draw_hard_partners(scores, C, gen(4)))
+
+
+def test_tn_partners_by_hand():
+    # Scores rank candidates 2, 0, 3, 1, 4; candidates 2 and 3 are MPNs (not eligible).
+    # TNs by score: 0 (5.0), 1 (2.0), 4 (1.0). With C = 1 each TN pairs with the hardest
+    # *other* TN: 0 -> 1, 1 -> 0, 4 -> 0; the MPN at the top (2) is never a partner.
+    scores = torch.tensor([[5.0, 2.0, 9.0, 3.0, 1.0]])
+    eligible = torch.tensor([[True, True, False, False, True]])
+    draws = torch.cat([draw_hard_partners(scores, 1, gen(s), eligible) for s in range(20)])
+    assert set(draws[:, 0].tolist()) == {1}
+    assert set(draws[:, 1].tolist()) == {0}
+    assert set(draws[:, 4].tolist()) == {0}
+    # C = 8 > TNs: each TN pairs uniformly with the two other TNs, never an MPN.
+    draws = torch.cat([draw_hard_partners(scores, 8, gen(s), eligible) for s in range(200)])
+    assert set(draws[:, 0].tolist()) == {1, 4}
+    assert set(draws[:, 4].tolist()) == {0, 1}
+    # A single TN stays unmixed (its own partner).
+    single = torch.tensor([[False, False, True, False, False]])
+    assert draw_hard_partners(scores, 8, gen(), single)[0, 2] == 2
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])

@@ -92,23 +92,36 @@ def test_stats_and_soft_labels_by_hand():
 
 
 def test_partners_mpn_from_pattern_tn_from_top_c():
-    # mu=0: only candidate 3 is an MPN. By score the candidates rank 3, 0, 4, 5, so with C=2 a
-    # TN outside the top 2 (4, 5) pairs with {3, 0}; candidate 0 (rank 2) with {3, 4}.
+    # mu=0: only candidate 3 is an MPN. By score the candidates rank 3, 0, 4, 5; the TNs
+    # 0, 4, 5. With C=2 each TN pairs with the two other TNs, never with the MPN 3.
     model, pos = hand_model(), POS.expand(200, 3)
     neg = demix(mu=0.0, partner_cap=2).sample(model, pos, step=0, k=4)
     p = partners(neg, model)
     assert set(p[:, 0].tolist()) == {1, 2}  # uniform over T_q: both appear in 200 draws
-    assert set(p[:, 1].tolist()) == {3, 0}
-    assert set(p[:, 2].tolist()) == {3, 0}
-    assert set(p[:, 3].tolist()) == {3, 4}
+    assert set(p[:, 1].tolist()) == {0, 5}
+    assert set(p[:, 2].tolist()) == {0, 4}
+    assert set(p[:, 3].tolist()) == {4, 5}
+
+
+def test_partners_c1_hardest_other_tn():
+    # mu=2 (tau 0): MPNs 3, 4, 0 (scores 2.5, 0.5, 1.0); TN 5 alone stays unmixed.
+    # mu=1 (tau 1): MPNs 3, 0; TNs 4, 5 pair with each other at C=1 (the hardest candidate,
+    # the MPN 3, is not theirs).
+    model = hand_model()
+    neg = demix(mu=2.0, partner_cap=1).sample(model, POS, step=0, k=4)
+    assert neg.mpn.tolist() == [[True, True, False, True]]
+    assert partners(neg, model)[0, 2] == 5
+    neg = demix(mu=1.0, partner_cap=1).sample(model, POS, step=0, k=4)
+    p = partners(neg, model)[0]
+    assert p[1] == 5 and p[2] == 4
 
 
 def test_gradient_reaches_candidate_and_partner_rows():
     model = hand_model()
     neg = demix(mu=1.0, partner_cap=1).sample(model, POS, step=0, k=4)
-    # C=1: TNs 4 and 5 pair with the top candidate 3; MPNs 3 and 0 with a tail in {1, 2}.
+    # C=1: TNs 4 and 5 pair with each other; MPNs 3 and 0 with a tail in {1, 2}.
     p = partners(neg, model)[0]
-    assert p[1] == 3 and p[2] == 3 and set(p[[0, 3]].tolist()) <= {1, 2}
+    assert p[1] == 5 and p[2] == 4 and set(p[[0, 3]].tolist()) <= {1, 2}
     model.score_candidates(POS, neg.head, neg.mixed_embeddings(model)).sum().backward()
     touched = model.entity.grad.abs().sum(-1) > 0  # (E,)
     for row in CAND.tolist() + p.tolist():

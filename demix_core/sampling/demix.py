@@ -43,7 +43,7 @@ class DemixOptions:
     alpha: float = 0.5  # AdaMix balance: weight of the candidate; 1 turns mixing off
     lambda_mode: str = "fixed"  # "fixed": weight alpha; "beta": lambda ~ Beta(alpha, alpha)
     pattern_cap: int = 32  # P: at most this many train positives of the pattern are scored
-    partner_cap: int = 8  # C: a TN's partner comes from the C hardest other candidates
+    partner_cap: int = 8  # C: a TN's partner comes from the C hardest other TNs of its row
     mpne: bool = True  # False: every candidate is a TN (ablation)
     adamix: bool = True  # False: no mixing, MPNs are dropped from the loss (ablation)
     partner: str = "verdict"  # "random": partners uniform over the K candidates (ablation)
@@ -95,13 +95,13 @@ def partner_draws(
     device=None,
 ) -> tuple[Tensor | None, ...]:
     """The random numbers behind `partner_columns`, drawn from `generator` in a fixed order:
-    `(pick, u)` for verdict partners (pick for the TN draw, u for the MPN one, None where not
-    needed), `(columns,)` for partner="random". None of them depends on a verdict."""
+    `(pick, u)` for verdict partners (pick for the TN draw, u for the MPN one; u is None
+    without MPNE), `(columns,)` for partner="random". None of them depends on a verdict."""
     B, K = shape
     device = generator.device if device is None else device
     if partner == "random":
         return (draw_random_partners(B, K, generator, device),)
-    pick = hard_picks(B, K, partner_cap, generator)
+    pick = hard_picks(B, K, partner_cap, generator)  # (B, K) uniform, always drawn
     u = torch.rand(B, K, generator=generator, device=generator.device) if with_pattern else None
     return tuple(None if x is None else x.to(device) for x in (pick, u))
 
@@ -112,16 +112,20 @@ def partner_columns(
     cand_scores: Tensor,
     partner_cap: int,
     draws: tuple[Tensor | None, ...],
+    valid: Tensor | None = None,
 ) -> Tensor:
     """Each candidate's partner as a column `(B, K)` of `[candidates (K) | pattern (P)]`.
 
     verdict: an MPN gets a train positive of its pattern (column >= K, label 1), a TN one of
-    the `partner_cap` hardest other candidates (label 0). `draws` from `partner_draws`; a
-    one-element tuple holds partner="random"'s columns (any other candidate)."""
+    the `partner_cap` hardest other *TNs* of its row (label 0; MPNs never, and a TN with no
+    other TN is its own partner, i.e. unmixed). `valid` (B, K) bool: candidates the base
+    sampler masked out are no partners either. `draws` from `partner_draws`; a one-element
+    tuple holds partner="random"'s columns (any other candidate)."""
     if len(draws) == 1:
         return draws[0]
     pick, u = draws
-    hard = hard_partners(cand_scores, partner_cap, pick)  # (B, K) in [0, K)
+    tn = ~is_mpn if valid is None else ~is_mpn & valid  # (B, K)
+    hard = hard_partners(cand_scores, partner_cap, pick, tn)  # (B, K) in [0, K)
     if pattern_mask is None:
         return hard
     picks = pattern_partners(pattern_mask, u)  # (B, K) in [0, P)
@@ -137,8 +141,8 @@ def draw_partners(
     partner: str = "verdict",
 ) -> Tensor:
     """`partner_columns` with fresh draws. Both verdict draws are always made, so for a
-    fixed generator state the partners depend on the verdict only through which of the two
-    each candidate takes."""
+    fixed generator state the draws never depend on the verdicts; the partners do, through
+    which of the two each candidate takes and through which of its row are TNs."""
     if pattern_mask is not None:
         require_rows(pattern_mask, "pattern_mask")
     draws = partner_draws(
@@ -237,7 +241,7 @@ def refine(
         summary = (pat_scores, pat_mask, tau)
     if draws is None:
         return is_mpn, None, None, stat_values(valid, is_mpn, cand_scores, None, summary)
-    col = partner_columns(is_mpn, pat_mask, cand_scores, partner_cap, draws)
+    col = partner_columns(is_mpn, pat_mask, cand_scores, partner_cap, draws, valid)
     table = cand if pat_ids is None else torch.cat([cand, pat_ids], dim=1)  # (B, K + P)
     partner_ids = table.gather(1, col)  # (B, K)
     partner_label = (col >= cand.shape[1]).to(cand_scores.dtype)  # 1 = a train positive
