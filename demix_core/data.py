@@ -161,17 +161,59 @@ def load_folder(folder: Path, name: str | None = None) -> KG:
 
 
 _SYNTH = re.compile(r"^synthetic(?::(.*))?$")
+_HIDE = re.compile(r"^(" + "|".join(re.escape(b) for b in BUILTIN) + r"):(.+)$", re.IGNORECASE)
 
 
 def load_dataset(name_or_path: str | Path) -> KG:
-    """A built-in name (`umls`), `synthetic[:entities=2000,hidden=0.3,seed=0]`, or a folder."""
+    """A built-in name (`umls`), a built-in with part of train held out as known truth
+    (`umls:hide=0.3,seed=0`), `synthetic[:entities=2000,hidden=0.3,seed=0]`, or a folder."""
     key = str(name_or_path)
     match = _SYNTH.match(key)
     if match:
         from demix_core.synthetic import parse_synthetic_spec, synthetic_kg
 
         return synthetic_kg(**parse_synthetic_spec(match.group(1) or ""))
+    match = _HIDE.match(key)
+    if match:
+        return hide_train(_load_cached(match.group(1).lower()), **parse_hide_spec(match.group(2)))
     return _load_cached(key)
+
+
+def parse_hide_spec(spec: str) -> dict:
+    """`hide=0.3,seed=0` -> kwargs; errors name the field."""
+    out: dict = {"hide": None, "seed": 0}
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        field_name, _, value = item.partition("=")
+        if field_name not in out:
+            raise DatasetError(f"dataset spec: unknown field {field_name!r} (known: hide, seed)")
+        try:
+            out[field_name] = float(value) if field_name == "hide" else int(value)
+        except ValueError:
+            raise DatasetError(
+                f"dataset spec: {field_name!r} needs a number, got {value!r}"
+            ) from None
+    if out["hide"] is None or not 0.0 < out["hide"] < 1.0:
+        raise DatasetError(f"dataset spec: hide must be in (0, 1), got {out['hide']}")
+    return out
+
+
+def hide_train(kg: KG, hide: float, seed: int = 0) -> KG:
+    """`kg` with a seeded fraction `hide` of its train triples moved to `hidden`: true facts
+    the model never sees, so a sampled negative that is one of them is a known false negative
+    (the synthetic KG's hidden-truth path, on a real graph). Valid and test are unchanged."""
+    g = torch.Generator().manual_seed(seed)
+    held = torch.rand(len(kg.train), generator=g) < hide  # (N_train,)
+    return KG(
+        name=f"{kg.name}:hide={hide:g},seed={seed}",
+        entities=kg.entities,
+        relations=kg.relations,
+        train=kg.train[~held],
+        valid=kg.valid,
+        test=kg.test,
+        hidden=torch.cat([kg.hidden, kg.train[held]]),
+        warnings=list(kg.warnings),
+        unseen=dict(kg.unseen),
+    )
 
 
 @lru_cache(maxsize=8)

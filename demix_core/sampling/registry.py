@@ -7,6 +7,7 @@ from demix_core.sampling.base import Sampler, make_options
 from demix_core.sampling.demix import DemixSampler
 from demix_core.sampling.mixkg import MixKGSampler
 from demix_core.sampling.nscaching import NSCachingSampler
+from demix_core.sampling.oracle import OracleSampler
 from demix_core.sampling.sans import RWSANSSampler, SANSSampler
 from demix_core.sampling.uniform import BernoulliSampler, UniformSampler
 
@@ -18,6 +19,7 @@ SAMPLERS: dict[str, type[Sampler]] = {
     "rw-sans": RWSANSSampler,
     "mixkg": MixKGSampler,
     "demix": DemixSampler,
+    "oracle": OracleSampler,  # measures with the known truth; not a training method
 }
 
 
