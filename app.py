@@ -15,6 +15,7 @@ PAGES = (
     ("pages/train.py", "Train", ":material/play_arrow:", "Lab"),
     ("pages/runs.py", "Runs", ":material/monitoring:", "Lab"),
     ("pages/compare.py", "Compare", ":material/compare_arrows:", "Lab"),
+    ("pages/results.py", "Results", ":material/science:", "Lab"),
     ("pages/mpne.py", "MPNE", ":material/filter_alt:", "Inside DeMix"),
     ("pages/adamix.py", "AdaMix", ":material/blender:", "Inside DeMix"),
     ("pages/samplers.py", "Samplers", ":material/casino:", "Inside DeMix"),

@@ -188,6 +188,9 @@ def _optional_commands(sub) -> None:
         sub.choices["negatives"].set_defaults(func=run_negatives_command)
     except ImportError:
         pass
+    from demix_core.experiments.cli import add_experiment_parser
+
+    add_experiment_parser(sub)
     try:
         from demix_core.runs.cli import add_runs_parser, run_runs_command
 

@@ -169,11 +169,12 @@ _BILINEAR = {"regularization": "n3", "reg_weight": 1e-4, "gamma": 12.0}
 
 def recommended(dataset: str, model: str) -> dict:
     """The defaults for a dataset/model pair (falls back by model, then to generic values)."""
-    key = (dataset.lower(), model)
+    dataset = dataset.lower().split(":")[0]  # umls:hide=0.3 trains like umls
+    key = (dataset, model)
     if key in DEFAULTS:
         out = dict(DEFAULTS[key])
     else:
-        like = next((v for (d, m), v in DEFAULTS.items() if d == dataset.lower()), None)
+        like = next((v for (d, m), v in DEFAULTS.items() if d == dataset), None)
         out = (
             dict(like) if like else {**_SMALL, "dim": 200, "gamma": 12.0, "lr": 2e-3, "steps": 2000}
         )
@@ -182,12 +183,29 @@ def recommended(dataset: str, model: str) -> dict:
     return out
 
 
+# DeMix's mu and alpha per (dataset, model), picked on *valid* by `experiment sensitivity`
+# (docs/results/sensitivity; tests/test_experiments.py checks this table against that file).
+# Pairs not listed keep the spec's mu 1, alpha 0.5.
+DEMIX_DEFAULTS: dict[tuple[str, str], dict] = {}
+
+
+def recommended_demix(dataset: str, model: str) -> dict:
+    """DeMix's recommended `{"mu", "alpha"}` for a pair ({} = the spec's defaults)."""
+    return dict(DEMIX_DEFAULTS.get((dataset.lower().split(":")[0], model), {}))
+
+
 def make_config(
     dataset: str, model: str = "rotate", sampler: str = "uniform", **overrides
 ) -> TrainConfig:
-    """Config from the recommended defaults, with `overrides` (None values are ignored)."""
+    """Config from the recommended defaults, with `overrides` (None values are ignored).
+    A DeMix run also takes the recommended mu and alpha unless its options set them."""
     values = {"dataset": dataset, "model": model, "sampler": sampler, **recommended(dataset, model)}
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if sampler == "demix":
+        options = dict(values.get("sampler_options") or {})
+        for key, value in recommended_demix(dataset, model).items():
+            options.setdefault(key, value)
+        values["sampler_options"] = options
     return TrainConfig.from_dict(values)
 
 

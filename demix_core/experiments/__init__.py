@@ -1,0 +1,182 @@
+"""The DeMix paper's experiments as one command each, with results the app redraws.
+
+    python -m demix_core experiment --list
+    python -m demix_core experiment sensitivity --budget quick
+
+Each writes `results.json` (the numbers), `results.md` (table, conclusion, command) and
+`figures.json` (Plotly specs) into `docs/results/NAME/` (or `--out`). The quick-budget results
+are committed, so the Results page shows them without re-running anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+from demix_core.errors import ConfigError
+from demix_core.experiments.base import BUDGETS, Context, Experiment
+
+RESULTS = Path(__file__).resolve().parent.parent.parent / "docs" / "results"
+
+
+def _registry() -> dict[str, Experiment]:
+    from demix_core.experiments import (
+        ablation,
+        adamix_map,
+        benchmarks,
+        convergence,
+        cost,
+        fn_cost,
+        mpne_accuracy,
+        sensitivity,
+    )
+
+    modules = (
+        fn_cost,
+        mpne_accuracy,
+        adamix_map,
+        convergence,
+        benchmarks,
+        ablation,
+        sensitivity,
+        cost,
+    )
+    return {m.EXPERIMENT.name: m.EXPERIMENT for m in modules}
+
+
+def experiments() -> dict[str, Experiment]:
+    """Every experiment by name, in the order of the issue (and of the Results page)."""
+    return _registry()
+
+
+def get(name: str) -> Experiment:
+    known = experiments()
+    if name not in known:
+        raise ConfigError(f"experiment: unknown name {name!r} (known: {', '.join(known)})")
+    return known[name]
+
+
+def command(name: str, budget: str, seeds=None) -> str:
+    """The command that regenerates an experiment's committed results."""
+    extra = f" --seeds {','.join(map(str, seeds))}" if seeds else ""
+    return f"python -m demix_core experiment {name} --budget {budget}{extra}"
+
+
+def run(
+    name: str,
+    budget: str = "quick",
+    seeds: tuple[int, ...] | None = None,
+    device: str = "auto",
+    out: Path | None = None,
+    progress=lambda message: None,
+) -> dict:
+    """Run one experiment and write its files; returns the saved record."""
+    exp = get(name)
+    if budget not in BUDGETS:
+        raise ConfigError(f"--budget must be one of {BUDGETS}, got {budget!r}")
+    ctx = Context(budget=budget, device=device, progress=progress)
+    if seeds:
+        ctx.seeds = tuple(seeds)
+    elif budget == "smoke":
+        ctx.seeds = (0,)
+    t0 = time.perf_counter()
+    data = exp.run(ctx)
+    record = {
+        "name": name,
+        "title": exp.title,
+        "budget": budget,
+        "seeds": list(ctx.seeds),
+        "command": command(name, budget, seeds),
+        "created": time.strftime("%Y-%m-%d %H:%M", time.gmtime()) + " UTC",
+        "seconds": round(time.perf_counter() - t0, 1),
+        "host": host(),
+        "data": data,
+    }
+    save(record, Path(out) if out else RESULTS / name)
+    return record
+
+
+def host() -> dict:
+    """What the figures were measured on (hosts of one kind differ: see README)."""
+    import torch
+
+    flags = ""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        pass
+    width = "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "other"
+    return {
+        "cpus": os.cpu_count(),
+        "vector": width,
+        "machine": platform.machine(),
+        "torch": torch.__version__,
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+
+
+def save(record: dict, folder: Path) -> None:
+    """Write results.json, results.md and figures.json atomically (a reader never sees a
+    half-written file)."""
+    exp = get(record["name"])
+    folder.mkdir(parents=True, exist_ok=True)
+    figs = [json.loads(f.to_json()) for f in exp.figures(record["data"])]
+    files = {
+        "results.json": json.dumps(record, indent=1, sort_keys=True),
+        "figures.json": json.dumps(figs),
+        "results.md": markdown(record),
+    }
+    for fname, text in files.items():
+        tmp = folder / f".{fname}.tmp"
+        tmp.write_text(text)
+        os.replace(tmp, folder / fname)
+
+
+def load(name: str, root: Path | None = None) -> dict | None:
+    """The saved record of an experiment, or None when it has not been run."""
+    path = (Path(root) if root else RESULTS) / name / "results.json"
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and "data" in record else None
+
+
+def markdown(record: dict) -> str:
+    exp = get(record["name"])
+    rows = exp.table(record["data"])
+    lines = [f"# {exp.title}", "", exp.question, "", "```", record["command"], "```", ""]
+    lines += [f"**Conclusion.** {exp.conclude(record['data'])}", ""]
+    lines += markdown_table(rows)
+    h = record["host"]
+    lines += [
+        "",
+        f"Budget `{record['budget']}`, seeds {record['seeds']}, {record['seconds']:.0f} s on "
+        f"{h['cpus']} CPUs ({h['vector']}, torch {h['torch']}"
+        + (f", {h['cuda']}" if h.get("cuda") else "")
+        + f"), {record['created']}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_table(rows: list[dict]) -> list[str]:
+    if not rows:
+        return []
+    cols = list(rows[0])
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        out.append("| " + " | ".join(_cell(r.get(c)) for c in cols) + " |")
+    return out
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 100 else f"{value:.0f}"
+    return str(value)

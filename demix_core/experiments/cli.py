@@ -1,0 +1,54 @@
+"""`python -m demix_core experiment NAME --budget quick|full [--seeds] [--device] [--out]`."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+
+def add_experiment_parser(sub) -> None:
+    p = sub.add_parser(
+        "experiment", help="run one of the paper's experiments (writes docs/results/NAME)"
+    )
+    p.add_argument("name", nargs="?", help="experiment name (see --list)")
+    p.add_argument("--list", action="store_true", help="list the experiments and their budgets")
+    p.add_argument(
+        "--budget", choices=["quick", "full", "smoke"], default="quick", help="smoke: CI's check"
+    )
+    p.add_argument("--seeds", default=None, help="comma-separated seeds (default 0,1,2)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--out", type=Path, default=None, help="folder (default docs/results/NAME)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=run_experiment_command)
+
+
+def run_experiment_command(args) -> int:
+    from demix_core.errors import ConfigError
+    from demix_core.experiments import experiments, run
+
+    if args.list or not args.name:
+        print(f"{'name':<15}{'quick':>9}{'full':>9}  question")
+        for exp in experiments().values():
+            q, f = (exp.estimate[b] / 60 for b in ("quick", "full"))
+            print(f"{exp.name:<15}{q:>7.0f}m{f:>8.0f}m  {exp.question}")
+        print("(estimated minutes on 2 CPU cores)")
+        return 0
+    seeds = None
+    if args.seeds:
+        try:
+            seeds = tuple(int(s) for s in args.seeds.split(","))
+        except ValueError:
+            raise ConfigError(f"--seeds: comma-separated integers, got {args.seeds!r}") from None
+    t0 = time.perf_counter()
+
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"[{time.perf_counter() - t0:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+    record = run(args.name, args.budget, seeds, args.device, args.out, progress)
+    from demix_core.experiments import get
+
+    print(get(args.name).conclude(record["data"]))
+    print(f"{record['seconds']:.0f} s; written to {args.out or 'docs/results/' + args.name}")
+    return 0

@@ -1,0 +1,217 @@
+"""Experiments: the hidden-truth dataset form, the oracle sampler, the conclusions computed
+from numbers, the recommended DeMix defaults against the committed sensitivity results, and
+every experiment end to end at the smoke budget."""
+
+import json
+
+import pytest
+import torch
+
+from demix_core import experiments
+from demix_core.config import DEMIX_DEFAULTS, make_config
+from demix_core.data import KGIndex, load_dataset
+from demix_core.errors import ConfigError, DatasetError
+from demix_core.experiments import ablation, fn_cost, sensitivity
+from demix_core.sampling import build_sampler
+
+
+def as_set(t: torch.Tensor) -> set:
+    return {tuple(x) for x in t.tolist()}
+
+
+def test_hide_moves_a_seeded_fraction_of_train_to_hidden():
+    full = load_dataset("umls")
+    kg = load_dataset("umls:hide=0.3,seed=0")
+    assert as_set(kg.train) | as_set(kg.hidden) == as_set(full.train)
+    assert not as_set(kg.train) & as_set(kg.hidden)
+    assert abs(len(kg.hidden) / len(full.train) - 0.3) < 0.03
+    assert torch.equal(kg.valid, full.valid) and torch.equal(kg.test, full.test)
+    assert as_set(load_dataset("umls:hide=0.3,seed=0").hidden) == as_set(kg.hidden)
+    assert as_set(load_dataset("umls:hide=0.3,seed=1").hidden) != as_set(kg.hidden)
+    assert as_set(kg.hidden) <= as_set(kg.truth())  # hidden facts count as known truth
+
+
+@pytest.mark.parametrize(
+    "spec, field",
+    [
+        ("umls:hide=2", "hide"),
+        ("umls:hide=x", "hide"),
+        ("umls:keep=0.1", "keep"),
+        ("umls:seed=1", "hide"),
+    ],
+)
+def test_hide_spec_errors_name_the_field(spec, field):
+    with pytest.raises(DatasetError, match=field):
+        load_dataset(spec)
+
+
+@pytest.fixture(scope="module")
+def nations():
+    kg = load_dataset("nations")
+    return kg, KGIndex.build(kg)
+
+
+def test_oracle_filter_keeps_no_known_truth(nations):
+    kg, index = nations
+    pos = kg.train[:256]
+    sampler = build_sampler("oracle", kg, index, {"oracle_mode": "filter"}, 0, "cpu")
+    plain = build_sampler("uniform", kg, index, {}, 0, "cpu")
+    truth = as_set(kg.truth())
+    for step in (0, 1):
+        neg = sampler.sample(None, pos, step, 16)
+        tri = neg.triples(pos)[neg.mask]
+        assert not as_set(tri) & truth
+        assert neg.mask.float().mean() > 0.99  # redrawn, not merely masked
+        base = plain.sample(None, pos, step, 16).triples(pos).reshape(-1, 3)
+        # the uniform draw itself holds true facts (Nations is dense): the filter had work
+        assert as_set(base) & truth
+
+
+def test_oracle_leak_forces_true_answers_at_the_rate(nations):
+    kg, index = nations
+    pos = kg.train
+    rate = 0.2
+    oracle = build_sampler(
+        "oracle", kg, index, {"oracle_mode": "leak", "leak_rate": rate}, 3, "cpu"
+    )
+    plain = build_sampler("uniform", kg, index, {}, 3, "cpu")
+    neg, base = oracle.sample(None, pos, 0, 32), plain.sample(None, pos, 0, 32)
+    changed = neg.ids != base.ids  # (B, K): the oracle draws the same base stream
+    truth = as_set(kg.truth())
+    tri = neg.triples(pos)
+    assert as_set(tri[changed]) <= truth  # every replacement is a known true answer
+    # rows whose tail pattern (h, r, ?) has a true answer outside train
+    has = torch.tensor(
+        [any((h, r, t) in truth for t in range(kg.num_entities)) for h, r, _ in pos.tolist()]
+    )
+    assert not changed[~has].any()
+    frac = changed[has].float().mean().item()
+    # replaced with probability `rate`; a pick that equals the base draw changes nothing
+    assert rate * 0.8 < frac <= rate * 1.1
+
+
+def test_oracle_rejects_bad_options(nations):
+    kg, index = nations
+    with pytest.raises(ConfigError, match="--oracle-mode"):
+        build_sampler("oracle", kg, index, {"oracle_mode": "peek"}, 0, "cpu")
+    with pytest.raises(ConfigError, match="--leak-rate"):
+        build_sampler("oracle", kg, index, {"oracle_mode": "leak", "leak_rate": 1.5}, 0, "cpu")
+    with pytest.raises(ConfigError, match="--base-sampler"):
+        build_sampler("oracle", kg, index, {"base_sampler": "demix"}, 0, "cpu")
+
+
+def test_sensitivity_pick_is_the_valid_argmax_with_ties_to_small_mu():
+    cells = [
+        {
+            "dataset": "d",
+            "model": "m",
+            "seed": 0,
+            "mu": mu,
+            "alpha": a,
+            "valid_mrr": v,
+            "test_mrr": 0.0,
+        }
+        for (mu, a, v) in [(0.0, 0.5, 0.4), (1.0, 0.5, 0.6), (3.0, 0.5, 0.6), (1.0, 0.9, 0.55)]
+    ]
+    data = {"cells": cells, "base": []}
+    assert sensitivity.best(data, "d", "m") == (1.0, 0.5)
+    cells[0]["valid_mrr"] = 0.7
+    assert sensitivity.best(data, "d", "m") == (0.0, 0.5)
+
+
+def _ablation_data(gap_second_pair: float) -> dict:
+    runs = []
+    for dataset, gap in (("a", 0.05), ("b", gap_second_pair)):
+        for seed in (0, 1):
+            runs.append(
+                {
+                    "dataset": dataset,
+                    "model": "rotate",
+                    "seed": seed,
+                    "variant": "uniform+adv",
+                    "test_mrr": 0.5,
+                    "options": {},
+                }
+            )
+            runs.append(
+                {
+                    "dataset": dataset,
+                    "model": "rotate",
+                    "seed": seed,
+                    "variant": "DeMix",
+                    "test_mrr": 0.5 + gap,
+                    "options": {"mu": 1.0, "alpha": 0.9},
+                }
+            )
+            runs.append(
+                {
+                    "dataset": dataset,
+                    "model": "rotate",
+                    "seed": seed,
+                    "variant": "no MPNE",
+                    "test_mrr": 0.5,
+                    "options": {},
+                }
+            )
+    return {"runs": runs}
+
+
+def test_conclusions_follow_the_numbers():
+    assert "in 2 of 2 pairs" in ablation.conclude(_ablation_data(0.01))
+    text = ablation.conclude(_ablation_data(-0.02))
+    assert "in 1 of 2 pairs" in text and "b rotate (-0.020)" in text
+    runs = [
+        {
+            "dataset": "x",
+            "seed": 0,
+            "mode": m,
+            "valid_mrr": v,
+            "test_mrr": v,
+            "fn_rate": 0.0,
+            "curve": [],
+        }
+        for m, v in (("oracle-filtered", 0.6), ("normal", 0.5), ("leakage", 0.4))
+    ]
+    data = {"runs": runs, "leak_rate": 0.05}
+    assert fn_cost.ordered(data, "x") and "on 1 of 1 datasets" in fn_cost.conclude(data)
+    runs[2]["valid_mrr"] = 0.55
+    assert not fn_cost.ordered(data, "x") and "(not on x)" in fn_cost.conclude(data)
+
+
+def test_recommended_demix_defaults_come_from_the_committed_sensitivity_results():
+    record = experiments.load("sensitivity")
+    assert record is not None, "docs/results/sensitivity/results.json is missing"
+    data = record["data"]
+    picks = {
+        pair: sensitivity.best(data, *pair)
+        for pair in dict.fromkeys((c["dataset"], c["model"]) for c in data["cells"])
+    }
+    assert picks and {k: (v["mu"], v["alpha"]) for k, v in DEMIX_DEFAULTS.items()} == picks
+
+
+def test_make_config_fills_demix_defaults_unless_given():
+    (dataset, model), want = next(iter(DEMIX_DEFAULTS.items()))
+    assert make_config(dataset, model, "demix").sampler_options == want
+    given = make_config(dataset, model, "demix", sampler_options={"mu": 5.0}).sampler_options
+    assert given == {"mu": 5.0, "alpha": want["alpha"]}
+    assert make_config(dataset, model, "uniform").sampler_options == {}
+
+
+@pytest.mark.parametrize("name", list(experiments.experiments()))
+def test_every_experiment_runs_at_the_smoke_budget(name, tmp_path):
+    record = experiments.run(name, "smoke", out=tmp_path)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["name"] == name and saved["data"] == json.loads(json.dumps(record["data"]))
+    exp = experiments.get(name)
+    assert exp.conclude(saved["data"]) and exp.table(saved["data"])
+    figs = json.loads((tmp_path / "figures.json").read_text())
+    assert figs and all("data" in f for f in figs)
+    assert f"experiment {name} --budget smoke" in (tmp_path / "results.md").read_text()
+    assert experiments.load(name, tmp_path)["name"] == name
+
+
+def test_unknown_experiment_and_budget():
+    with pytest.raises(ConfigError, match="unknown name"):
+        experiments.get("nope")
+    with pytest.raises(ConfigError, match="--budget"):
+        experiments.run("cost", "huge")
