@@ -20,9 +20,7 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -30,31 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from demix_core.cli import add_train_args  # noqa: E402
-from demix_core.compile import decide, set_compile  # noqa: E402
 from demix_core.config import config_from_args  # noqa: E402
+from demix_core.experiments.cost import PHASES, phase_times  # noqa: E402
 from demix_core.models import mixed_rows, rows  # noqa: E402
 from demix_core.sampling.demix import pattern_positives  # noqa: E402
-from demix_core.training import _Run, make_loss_fn, train_step  # noqa: E402
-
-PHASES = ("batch", "sample", "forward", "backward", "optimizer")
-
-
-class Laps:
-    """`lap(phase)` callback for `train_step`: seconds per phase, summed over steps."""
-
-    def __init__(self, sync):
-        self.sync, self.seconds = sync, defaultdict(float)
-        self.t = time.perf_counter()
-
-    def start(self) -> None:
-        self.sync()
-        self.t = time.perf_counter()
-
-    def __call__(self, phase: str) -> None:
-        self.sync()
-        now = time.perf_counter()
-        self.seconds[phase] += now - self.t
-        self.t = now
+from demix_core.training import _Run  # noqa: E402
 
 
 def best_of(fn, repeat: int, sync) -> float:
@@ -103,35 +81,10 @@ def references(run: _Run, sync, repeat: int = 20) -> dict:
 
 
 def measure(configs: dict, steps: int, rounds: int, warmup: int) -> dict:
-    runs = {}
-    for name, config in configs.items():
-        with tempfile.TemporaryDirectory() as tmp:
-            runs[name] = _Run(config, Path(tmp), None)
-    device = next(iter(runs.values())).device
+    result, runs = phase_times(configs, steps, rounds, warmup)
+    device = runs["demix"].device
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    set_compile(decide(next(iter(configs.values())).compile, float("inf"), threshold=0))
-    loss_fn = make_loss_fn()
-    for run in runs.values():
-        for _ in range(warmup):
-            train_step(run, loss_fn)
-    blocks = {name: defaultdict(list) for name in runs}
-    for _ in range(rounds):
-        for name, run in runs.items():
-            laps = Laps(sync)
-            laps.start()
-            for _ in range(steps):
-                train_step(run, loss_fn, laps)
-            for phase in PHASES:
-                blocks[name][phase].append(1000 * laps.seconds[phase] / steps)
-    result = {}
-    for name in runs:
-        per_phase = {p: statistics.median(blocks[name][p]) for p in PHASES}
-        totals = [sum(blocks[name][p][i] for p in PHASES) for i in range(rounds)]
-        result[name] = {**per_phase, "step": statistics.median(totals)}
-    result["ratio"] = result["demix"]["step"] / result["base"]["step"]
     result["references"] = references(runs["demix"], sync)
-    result["device"] = str(device)
-    result["threads"] = torch.get_num_threads()
     return result
 
 
