@@ -186,7 +186,14 @@ def recommended(dataset: str, model: str) -> dict:
 # DeMix's mu and alpha per (dataset, model), picked on *valid* by `experiment sensitivity`
 # (docs/results/sensitivity; tests/test_experiments.py checks this table against that file).
 # Pairs not listed keep the spec's mu 1, alpha 0.5.
-DEMIX_DEFAULTS: dict[tuple[str, str], dict] = {}
+DEMIX_DEFAULTS: dict[tuple[str, str], dict] = {
+    ("nations", "rotate"): {"mu": 5.0, "alpha": 0.8},
+    ("nations", "transe"): {"mu": 3.0, "alpha": 0.7},
+    ("umls", "rotate"): {"mu": 5.0, "alpha": 0.9},
+    ("umls", "transe"): {"mu": 0.5, "alpha": 0.8},
+    ("kinships", "rotate"): {"mu": 0.0, "alpha": 0.9},
+    ("kinships", "transe"): {"mu": 0.5, "alpha": 0.9},
+}
 
 
 def recommended_demix(dataset: str, model: str) -> dict:
