@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from demix_core.config import make_config, recommended
+from demix_core.config import make_config, recommended, recommended_demix
 from demix_core.errors import DemixError
 from demix_core.models import SCORERS
 from demix_core.sampling import SAMPLERS
@@ -48,6 +48,15 @@ dataset = datasets.dataset_picker()
 a, b, c = st.columns(3)
 model = a.selectbox("Model", sorted(SCORERS), key="train_model")
 sampler = b.selectbox("Sampler", list(SAMPLERS), key="train_sampler")
+defaults_for = [st.session_state["train_source"], dataset, model]
+if defaults_for[0] != "built-in":  # a synthetic KG's size or an upload keeps the user's values
+    defaults_for[1] = None
+if st.session_state.get("train_defaults_for") != defaults_for:
+    rec = {"adv_temperature": 1.0, "eval_every": 0, **recommended(dataset or "", model)}
+    # DeMix's mu and alpha as picked on valid by `experiment sensitivity`
+    rec.update({"mu": 1.0, "alpha": 0.5, **recommended_demix(dataset or "", model)})
+    st.session_state.update({f"train_{k}": rec[k] for k in (*HYPER, "mu", "alpha")})
+    st.session_state["train_defaults_for"] = defaults_for
 options = {}
 if sampler == "demix":
     bases = [x for x in SAMPLERS if x != "demix"]
@@ -59,13 +68,6 @@ if sampler == "demix":
         "alpha (AdaMix balance)", step=0.05, key="train_alpha", help=help_alpha
     )
 
-defaults_for = [st.session_state["train_source"], dataset, model]
-if defaults_for[0] != "built-in":  # a synthetic KG's size or an upload keeps the user's values
-    defaults_for[1] = None
-if st.session_state.get("train_defaults_for") != defaults_for:
-    rec = {"adv_temperature": 1.0, "eval_every": 0, **recommended(dataset or "", model)}
-    st.session_state.update({f"train_{k}": rec[k] for k in HYPER})
-    st.session_state["train_defaults_for"] = defaults_for
 cols = st.columns(4)
 values = {
     name: cols[i % 4].number_input(label, key=f"train_{name}", **limits)

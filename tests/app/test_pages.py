@@ -83,6 +83,18 @@ def test_train_defaults_follow_the_dataset(home):
         assert at.number_input(key=f"train_{name}").value == recommended("umls", "rotate")[name]
 
 
+def test_train_demix_defaults_are_the_sensitivity_picks(home):
+    from demix_core.config import DEMIX_DEFAULTS
+
+    at = app("pages/train.py")
+    for dataset, model in (("umls", "rotate"), ("kinships", "transe")):
+        at.selectbox(key="train_builtin").set_value(dataset).run()
+        at.selectbox(key="train_model").set_value(model).run()
+        want = DEMIX_DEFAULTS[(dataset, model)]
+        assert at.number_input(key="train_mu").value == want["mu"]
+        assert at.number_input(key="train_alpha").value == want["alpha"]
+
+
 def test_train_values_survive_a_page_change(home):
     at = app("pages/train.py")
     at.number_input(key="train_dim").set_value(48).run()
