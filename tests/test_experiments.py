@@ -199,15 +199,16 @@ def test_make_config_fills_demix_defaults_unless_given():
 
 @pytest.mark.parametrize("name", list(experiments.experiments()))
 def test_every_experiment_runs_at_the_smoke_budget(name, tmp_path):
-    record = experiments.run(name, "smoke", out=tmp_path)
-    saved = json.loads((tmp_path / "results.json").read_text())
+    out = tmp_path / name
+    record = experiments.run(name, "smoke", out=out)
+    saved = json.loads((out / "results.json").read_text())
     assert saved["name"] == name and saved["data"] == json.loads(json.dumps(record["data"]))
     exp = experiments.get(name)
     assert exp.conclude(saved["data"]) and exp.table(saved["data"])
-    figs = json.loads((tmp_path / "figures.json").read_text())
+    figs = json.loads((out / "figures.json").read_text())
     assert figs and all("data" in f for f in figs)
-    assert f"experiment {name} --budget smoke" in (tmp_path / "results.md").read_text()
-    assert experiments.load(name, tmp_path)["name"] == name
+    assert f"experiment {name} --budget smoke" in (out / "results.md").read_text()
+    assert experiments.load(name, tmp_path)["data"] == saved["data"]
 
 
 def test_unknown_experiment_and_budget():

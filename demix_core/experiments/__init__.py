@@ -93,6 +93,10 @@ def run(
         "created": time.strftime("%Y-%m-%d %H:%M", time.gmtime()) + " UTC",
         "seconds": round(time.perf_counter() - t0, 1),
         "host": host(),
+        "settings": {
+            "small KGs": ctx.settings("umls"),
+            "FB15k-237, WN18RR": ctx.settings("fb15k-237"),
+        },
         "data": data,
     }
     save(record, Path(out) if out else RESULTS / name)
@@ -154,6 +158,9 @@ def markdown(record: dict) -> str:
     lines += [f"**Conclusion.** {exp.conclude(record['data'])}", ""]
     lines += markdown_table(rows)
     h = record["host"]
+    for where, values in record.get("settings", {}).items():
+        given = ", ".join(f"{k} {v}" for k, v in values.items()) or "the recommended defaults"
+        lines += ["", f"Training on {where}: {given} (the rest: recommended defaults)."]
     lines += [
         "",
         f"Budget `{record['budget']}`, seeds {record['seeds']}, {record['seconds']:.0f} s on "
