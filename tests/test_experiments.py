@@ -216,3 +216,29 @@ def test_unknown_experiment_and_budget():
         experiments.get("nope")
     with pytest.raises(ConfigError, match="--budget"):
         experiments.run("cost", "huge")
+
+
+def test_background_rerun_writes_beside_the_store_and_is_reaped(tmp_path):
+    import os
+    import signal
+    import time
+
+    from demix_core.experiments import background
+
+    pid = background.start(tmp_path, "sensitivity", budget="smoke")
+    try:
+        assert background.start(tmp_path, "sensitivity", budget="smoke") == pid  # one at a time
+        deadline = time.monotonic() + 120
+        while background.pid(tmp_path, "sensitivity") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert background.pid(tmp_path, "sensitivity") is None, "the re-run did not finish"
+        record, origin = background.latest(tmp_path, "sensitivity")
+        assert origin == "yours" and record["budget"] == "smoke"
+        conclusion = experiments.get("sensitivity").conclude(record["data"])
+        assert conclusion in background.log_tail(tmp_path, "sensitivity", 5)
+    finally:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
