@@ -22,7 +22,15 @@ SMALL = ("nations", "umls", "kinships")
 # x 32 negatives at dim 64 (2-10 s a run on 2 cores); full = the recommended defaults.
 QUICK_SMALL = {"steps": 600, "dim": 64, "negatives": 32, "batch_size": 256, "lr": 0.005}
 # The quick budget on FB15k-237 / WN18RR: a few epochs at dim 100.
-QUICK_LARGE = {"steps": 3000, "dim": 100, "negatives": 64, "batch_size": 512, "eval_every": 1000}
+# compile "on": the compiled all-entity scoring evaluates FB15k-237 several times faster
+QUICK_LARGE = {
+    "steps": 3000,
+    "dim": 100,
+    "negatives": 64,
+    "batch_size": 512,
+    "eval_every": 1000,
+    "compile": "on",
+}
 SMOKE = {"steps": 20, "dim": 8, "negatives": 8, "batch_size": 64, "eval_every": 10}
 
 
