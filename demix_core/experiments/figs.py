@@ -32,6 +32,8 @@ def heatmap(z, x, y, title: str, x_title: str, y_title: str, best=None):
             name="best on valid",
         )
     fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, height=380)
+    fig.update_xaxes(type="category")  # grid values, evenly spaced (mu 0 ... 5)
+    fig.update_yaxes(type="category")
     return fig
 
 
