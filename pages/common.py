@@ -86,6 +86,24 @@ def store() -> RunStore:
     return _store(str(default_home().resolve()))
 
 
+@st.cache_resource(show_spinner=False)
+def examples():
+    """The read-only example runs shipped in assets/examples (`demix_core.examples`)."""
+    from demix_core.examples import ExampleShelf
+
+    return ExampleShelf()
+
+
+def copy_link(params: dict) -> None:
+    """A "Copy link" popover holding this view's address (the code block's copy button puts
+    it on the clipboard)."""
+    from demix_core.urlstate import share_url
+
+    with st.popover("Copy link", icon=":material/link:"):
+        st.caption("This view, with every setting above: send it, or open it in another browser.")
+        st.code(share_url(st.context.url or "", params), language=None, wrap_lines=True)
+
+
 def autostart() -> bool:
     """Whether submitting starts the background queue (`DEMIX_NO_WORKERS=1` only queues)."""
     return os.environ.get("DEMIX_NO_WORKERS", "") in ("", "0")
@@ -231,6 +249,8 @@ def poll_cost(start: tuple[float, float]) -> None:
 
 
 def label(run: dict) -> str:
+    if run["status"] == "example":
+        return f"{run['name']} · read-only example"
     return f"{run['name']} · {run['status']} · {run['id'][-6:]}"
 
 

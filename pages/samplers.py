@@ -45,8 +45,17 @@ right.plotly_chart(
     ),
     key="samplers_entropy",
 )
-st.dataframe(summary, hide_index=True)
+st.subheader("Where do false negatives come from?")
+by_cat = analysis.sampler_categories(cands, kg)
+st.plotly_chart(lens_plots.category_bars(by_cat), key="samplers_categories")
+st.caption(
+    "Relations grouped as in TransH by their average tails per head and heads per tail "
+    "(1.5 or more: N): corrupting the N side of a 1-N relation draws from many true answers, "
+    "few of them in the training graph. Counted over the candidates above."
+)
+st.dataframe(summary.drop(columns=["by_category"], errors="ignore"), hide_index=True)
 st.subheader("Candidate triples")
 table = analysis.sampler_table(cands, kg)
 st.dataframe(table, hide_index=True, height=320)
 st.download_button("Table as CSV", table.to_csv(index=False), "demix-samplers.csv", "text/csv")
+lc.share()
