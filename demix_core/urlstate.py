@@ -52,6 +52,7 @@ FIELDS = {
     "beta": Field("beta", "float", 1.0, 0.0, 10.0, 0.5),
     "row": Field("q", "int", 0, 0),
     "lesson": Field("step", "int", 1, 1),
+    "example": Field("ex", "text"),
 }
 
 

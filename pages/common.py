@@ -199,6 +199,27 @@ def remember(keys) -> None:
     saved.update({k: st.session_state[k] for k in keys if k in st.session_state})
 
 
+def prefill_train(dataset: str, mu: float, alpha: float) -> None:
+    """Set the Train page's form to RotatE + DeMix over uniform at `mu`, `alpha` on
+    `dataset` (a built-in name or a `synthetic:...` spec), as if the user had typed it."""
+    from demix_core.synthetic import parse_synthetic_spec
+
+    values = dict(
+        train_model="rotate", train_sampler="demix", train_base="uniform", train_mu=mu,
+        train_alpha=alpha, train_defaults_for=None,
+    )  # fmt: skip
+    if dataset.startswith("synthetic"):
+        spec = parse_synthetic_spec(dataset.partition(":")[2])
+        values.update(
+            train_source="synthetic", train_entities=spec["entities"],
+            train_hidden=spec["hidden"], train_synth_seed=spec["seed"],
+        )  # fmt: skip
+    else:
+        values.update(train_source="built-in", train_builtin=dataset)
+    st.session_state.setdefault("saved", {}).update(values)
+    st.session_state.update(values)
+
+
 # --------------------------------------------------------------------------- metrics
 
 
