@@ -29,7 +29,7 @@ if st.session_state.get("lens_page") != "lesson":  # arrived: a URL's values win
     steps = range(1, len(lesson.STEPS) + 1)
     step, notice = urlstate.pick(asked.get("lesson", had["lesson"]), steps, "Step", 1)
     example, notice2 = urlstate.pick(
-        asked.get("example", had["example"]), keys, "Example", keys[-1]
+        asked.get("example", had["example"]), keys, "Example", "umls" if "umls" in keys else keys[0]
     )
     mu, alpha = asked.get("mu", had["mu"]), asked.get("alpha", had["alpha"])
     st.session_state.update(lesson_step=step, lesson_example=example)
