@@ -11,6 +11,7 @@ store id (a timestamp) never does.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,10 +41,11 @@ def is_example(run_id: str) -> bool:
 
 
 class ExampleShelf:
-    """The read-only examples under `home` (default `assets/examples/`)."""
+    """The read-only examples under `home` (default `$DEMIX_EXAMPLES`, else `assets/examples/`;
+    an empty folder there turns the examples off)."""
 
     def __init__(self, home: str | Path | None = None) -> None:
-        self.home = Path(home or EXAMPLES_DIR).resolve()
+        self.home = Path(home or os.environ.get("DEMIX_EXAMPLES") or EXAMPLES_DIR).resolve()
 
     def run_dir(self, run_id: str) -> Path:
         return self.home / run_id

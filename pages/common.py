@@ -86,12 +86,16 @@ def store() -> RunStore:
     return _store(str(default_home().resolve()))
 
 
-@st.cache_resource(show_spinner=False)
 def examples():
     """The read-only example runs shipped in assets/examples (`demix_core.examples`)."""
+    return _examples(os.environ.get("DEMIX_EXAMPLES", ""))
+
+
+@st.cache_resource(show_spinner=False)
+def _examples(home: str):
     from demix_core.examples import ExampleShelf
 
-    return ExampleShelf()
+    return ExampleShelf(home or None)
 
 
 def copy_link(params: dict) -> None:

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from demix_core.runs import RunStore
 
-PAGES = ("pages/home.py", "pages/train.py", "pages/runs.py", "pages/compare.py")
+PAGES = ("pages/home.py", "pages/lesson.py", "pages/train.py", "pages/runs.py", "pages/compare.py")
 
 
 def app(page: str | None = None) -> AppTest:
