@@ -405,6 +405,20 @@ def sampler_candidates(source: tuple, spec: analysis.PositivesSpec, k: int) -> d
     return analysis.sampler_candidates(model, kg, pos, list(SAMPLERS), k, spec.seed)
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def sampler_views(source: tuple, spec: analysis.PositivesSpec, k: int, beta: float) -> tuple:
+    """(summary, scores, false negatives by relation category, candidate table) of
+    `sampler_candidates`, cached: a restored view or a widget move redraws without them."""
+    _, kg = load(source)
+    cands = sampler_candidates(source, spec, k)
+    return (
+        analysis.sampler_summary(cands, beta),
+        analysis.sampler_scores(cands),
+        analysis.sampler_categories(cands, kg),
+        analysis.sampler_table(cands, kg),
+    )
+
+
 def query_figure(layout, source: tuple, method: str, found: int | None):
     """The one-query AdaMix map (`map_plots.query_map_figure`), entity `found` ringed."""
     from demix_core import map_plots

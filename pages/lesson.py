@@ -185,3 +185,6 @@ values = {name: st.session_state.get(widget) for name, widget in STATE.items()}
 params = urlstate.encode(values)
 st.query_params.from_dict(params)
 common.copy_link(params)
+if step < 3:  # fill the next steps' caches once this one is drawn: a step change only redraws
+    lc.sampler_candidates(plain, SPEC, K)
+    lc.lens(demix, SPEC, K, SIDE, BASE)
