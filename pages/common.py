@@ -231,13 +231,22 @@ def prefill_train(dataset: str, mu: float, alpha: float) -> None:
 def _chunk(home: str, run_id: str, offset: int, size: int, inode: int) -> tuple:
     """Records past `offset` of a run's metrics log; `size`/`inode` make a grown or replaced
     file a different key, so a cached chunk is never stale."""
-    return _store(home).read_metrics(run_id, offset)
+    from demix_core.runs.files import read_metrics
+
+    return read_metrics(Path(home) / run_id / METRICS, offset)
+
+
+def home_of(run_id: str):
+    """The run store, or the example shelf for an example's id (both read alike)."""
+    from demix_core.examples import is_example
+
+    return examples() if is_example(run_id) else store()
 
 
 def metrics(run_id: str) -> pd.DataFrame:
     """All metrics records of a run, read incrementally: this session keeps (inode, offset,
     frame) per run and each call reads only the bytes appended since."""
-    s = store()
+    s = home_of(run_id)
     feeds = st.session_state.setdefault("metric_feeds", {})
     try:
         stat = (s.run_dir(run_id) / METRICS).stat()
@@ -374,6 +383,9 @@ def run_actions(s: RunStore, run: dict) -> None:
     from demix_core.runs.db import ACTIVE
 
     rid, status = run["id"], run["status"]
+    if status == "example":
+        st.caption("A read-only example shipped with the app: it cannot be resumed or deleted.")
+        return
     act = st.container()
     try:
         if status in ACTIVE:
