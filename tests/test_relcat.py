@@ -110,3 +110,23 @@ def test_kg_helper_uses_every_split():
 
     assert relation_categories(kg.train, 1) == ["1-1"]
     assert kg_categories(kg) == ["1-N"]
+
+
+def test_cli_per_relation_json_has_the_categories(capsys):
+    import json
+
+    from demix_core.cli import main
+    from demix_core.examples import ExampleShelf
+
+    shelf = ExampleShelf()
+    path = shelf.run_dir("example-nations-uniform") / "checkpoints" / "step_0000600.pt"
+    args = ["evaluate", "--checkpoint", str(path), "--dataset", "nations", "--per-relation"]
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    kg = load_dataset("nations")
+    cats = relation_categories(kg.all_true(), kg.num_relations)
+    assert set(out["per_category"]) == {cats[r] for r in kg.test[:, 1].tolist()}
+    assert sum(c["both"]["queries"] for c in out["per_category"].values()) == out["queries"]
+    assert set(out["per_relation"]) <= set(kg.relations)
+    assert main(args) == 0
+    assert "MRR tail" in capsys.readouterr().out
