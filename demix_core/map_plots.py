@@ -19,13 +19,15 @@ if TYPE_CHECKING:
 C = palette.ROLES
 
 
-def _arrows(df: pd.DataFrame, color: str) -> list[dict]:
-    """One annotation arrow per candidate: from the candidate to its mixed point."""
+def _arrows(df: pd.DataFrame, color: str, strong: bool) -> list[dict]:
+    """One annotation arrow per candidate: from the candidate to its mixed point; the MPN's
+    (`strong`, the few that matter most) drawn bolder than the many TN's."""
+    width, opacity = (2.2, 0.95) if strong else (1.0, 0.45)
     return [
         dict(
             x=mx, y=my, ax=cx, ay=cy, xref="x", yref="y", axref="x", ayref="y", text="",
-            showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.4, arrowcolor=color,
-            opacity=0.8,
+            showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=width, arrowcolor=color,
+            opacity=opacity,
         )
         for cx, cy, mx, my in df[["c_x", "c_y", "m_x", "m_y"]].to_numpy()
     ]  # fmt: skip
@@ -85,7 +87,7 @@ def query_map_figure(
         color, hover = C[verdict], _hover(df)
         partner = C["pattern positive"] if verdict == "MPN" else C["partner"]
         ring = dict(width=np.where(df["known truth"] == "known true", 3, 0), color=C["known FN"])
-        arrows += _arrows(df, color)
+        arrows += _arrows(df, color, strong=verdict == "MPN")
         labels = df["partner"].where(~df["partner"].duplicated(), "")
         traces += [
             _dotted(df, partner),

@@ -87,7 +87,7 @@ def step_1() -> None:
     left, right = st.columns(2)
     left.image(false_negative_diagram())
     table = analysis.triples_table(base, kg)
-    cols = ["query", "head", "relation", "tail", "score"]
+    cols = ["head", "relation", "tail", "score"]
     right.caption("Sampled negatives that are in fact true (valid, test or hidden facts):")
     right.dataframe(table[table["known truth"] == "known true"][cols].head(12), hide_index=True)
 
