@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent
 # written elsewhere appear without touching this list again.
 PAGES = (
     ("pages/home.py", "Home", ":material/home:", "Lab"),
+    ("pages/lesson.py", "Lesson", ":material/school:", "Lab"),
     ("pages/train.py", "Train", ":material/play_arrow:", "Lab"),
     ("pages/runs.py", "Runs", ":material/monitoring:", "Lab"),
     ("pages/compare.py", "Compare", ":material/compare_arrows:", "Lab"),

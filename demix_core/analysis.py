@@ -27,6 +27,7 @@ from demix_core.projection import Projection
 
 POSITIVE_KINDS = ("random", "relation", "entity")
 XY_COLUMNS = ["c_x", "c_y", "p_x", "p_y", "m_x", "m_y"]  # candidate, partner, mixed point
+ID_COLUMNS = ["candidate_id", "partner_id"]  # entity ids behind the map's points
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -236,6 +237,8 @@ def mix_layout(
             "query": np.repeat(query_labels(kg, result.positives[rows], result.head[rows]), K),
             "candidate": _names(kg.entities, cand),
             "partner": _names(kg.entities, partner),
+            "candidate_id": cand.numpy(),
+            "partner_id": partner.numpy(),
             "verdict": np.where(result.is_mpn[rows].ravel().numpy(), "MPN", "TN"),
             "known truth": truth_label(
                 result.is_true[rows], result.is_train_positive[rows]
@@ -348,3 +351,18 @@ def sampler_table(cands: dict, kg: KG) -> pd.DataFrame:
             ).sort_values("score", ascending=False, kind="stable")
         )
     return pd.concat(parts, ignore_index=True)
+
+
+def sampler_categories(cands: dict, kg: KG) -> pd.DataFrame:
+    """Long frame: sampler, relation category (1-1, 1-N, N-1, N-N), candidates and the share
+    of them that are known true facts (`audit.fn_by_category`)."""
+    from demix_core.audit import fn_by_category
+    from demix_core.relcat import kg_categories
+
+    cats = kg_categories(kg)
+    rows = [
+        {"sampler": name, "category": cat, **part}
+        for name, c in cands.items()
+        for cat, part in fn_by_category(c, cats).items()
+    ]
+    return pd.DataFrame(rows)

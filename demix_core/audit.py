@@ -7,7 +7,8 @@ model. Per sampler: the share of candidates that are known true facts (`kg.truth
 test + a synthetic KG's hidden facts) = false-negative rate; the share that are train
 positives; score mean and quantiles; the mean entropy of the self-adversarial weights
 `softmax(adv_temperature * score)` over each positive's K candidates (low = a few hard ones
-dominate); and for DeMix its MPN / TN split and MPNE precision / recall against the truth.
+dominate); for DeMix its MPN / TN split and MPNE precision / recall against the truth; and
+the false-negative rate per relation category (1-1, 1-N, N-1, N-N: `relcat`).
 Candidates are counted where they enter the loss (`Negatives.mask`). A mixing sampler's truth
 is judged on `ids` (for MixKG the first of each mixed pair); its scores are the mixtures'.
 """
@@ -24,6 +25,7 @@ import torch
 from demix_core.data import KG, KGIndex, corrupt
 from demix_core.demix import fn_precision_recall
 from demix_core.errors import CheckpointError, ConfigError
+from demix_core.relcat import CATEGORIES, category_ids, kg_categories
 from demix_core.sampling import SAMPLERS, build_sampler
 
 
@@ -116,12 +118,33 @@ def _candidates(model, index: KGIndex, pos: torch.Tensor, negs: list) -> Candida
     )
 
 
-def _nan(x: float) -> float | None:
+def _nan(x):
+    """NaN as None (JSON has no NaN), in nested dicts too."""
+    if isinstance(x, dict):
+        return {k: _nan(v) for k, v in x.items()}
     return None if isinstance(x, float) and math.isnan(x) else x
 
 
-def summarise(c: Candidates, adv_temperature: float = 1.0) -> dict:
-    """The audit figures of one sampler's candidates (python numbers; NaN where undefined)."""
+def fn_by_category(c: Candidates, categories: list[str]) -> dict[str, dict]:
+    """False-negative rate of the candidates that enter the loss, per relation category
+    (`relcat.CATEGORIES`; `categories[r]` is relation r's): {cat: {candidates, fn_rate}}."""
+    cat = category_ids(categories).to(c.pos.device)[c.pos[:, 1]]  # (N,) category of each row
+    out = {}
+    for i, name in enumerate(CATEGORIES):
+        keep = c.mask & (cat == i)[:, None]  # (N, K)
+        n = int(keep.sum())
+        out[name] = {
+            "candidates": n,
+            "fn_rate": int((c.is_true & keep).sum()) / n if n else math.nan,
+        }
+    return out
+
+
+def summarise(
+    c: Candidates, adv_temperature: float = 1.0, categories: list[str] | None = None
+) -> dict:
+    """The audit figures of one sampler's candidates (python numbers; NaN where undefined);
+    with the relations' `categories`, also `by_category` (`fn_by_category`)."""
     keep = c.mask
     n = int(keep.sum())
     kept = c.scores[keep]
@@ -149,6 +172,8 @@ def summarise(c: Candidates, adv_temperature: float = 1.0) -> dict:
             mpne_precision=pr["precision"],
             mpne_recall=pr["recall"],
         )
+    if categories is not None:
+        out["by_category"] = fn_by_category(c, categories)
     return out
 
 
@@ -168,6 +193,7 @@ def audit_samplers(
     cands = sampler_candidates(
         model, kg, samplers, positives, negatives, seed, options, filtered, warmup
     )
+    categories = kg_categories(kg)
     return {
         "dataset": kg.name,
         "positives": min(positives, len(kg.train)),
@@ -176,7 +202,8 @@ def audit_samplers(
         "adv_temperature": adv_temperature,
         "filtered": filtered,
         "warmup": warmup,
-        "samplers": {name: summarise(c, adv_temperature) for name, c in cands.items()},
+        "relation_categories": dict(zip(kg.relations, categories)),
+        "samplers": {name: summarise(c, adv_temperature, categories) for name, c in cands.items()},
     }
 
 
@@ -250,5 +277,11 @@ def format_table(result: dict) -> str:
     for name, row in result["samplers"].items():
         cells = [row.get(c) for c in cols]
         text = ["-" if v is None else f"{v:.4g}" for v in cells]
+        lines.append(name.ljust(10) + "".join(t.rjust(15) for t in text))
+    lines += ["", "false-negative rate by relation category"]
+    lines.append("sampler".ljust(10) + "".join(c.rjust(15) for c in CATEGORIES))
+    for name, row in result["samplers"].items():
+        rates = [row.get("by_category", {}).get(c, {}).get("fn_rate") for c in CATEGORIES]
+        text = ["-" if v is None or v != v else f"{v:.4g}" for v in rates]
         lines.append(name.ljust(10) + "".join(t.rjust(15) for t in text))
     return "\n".join(lines)

@@ -122,8 +122,30 @@ def _cmd_evaluate(args) -> int:
     t0 = time.perf_counter()
     metrics = evaluate(model, kg, args.split, progress=bar.update, per_relation=args.per_relation)
     metrics["seconds"] = time.perf_counter() - t0
+    if args.per_relation and args.json:
+        keep = ("per_relation", "per_category")
+        flat = {k: v for k, v in metrics.items() if not isinstance(v, dict) or k in keep}
+        print(json.dumps(_none_for_nan(flat)))
+        return 0
     _print_result(metrics, args.json)
+    if args.per_relation:
+        print(_category_table(metrics["per_category"]))
     return 0
+
+
+def _none_for_nan(x):
+    if isinstance(x, dict):
+        return {k: _none_for_nan(v) for k, v in x.items()}
+    return None if isinstance(x, float) and x != x else x
+
+
+def _category_table(per_category: dict) -> str:
+    """MRR per relation category and side, with the number of queries of each."""
+    lines = [f"{'category':>20}{'MRR both':>10}{'MRR tail':>10}{'MRR head':>10}{'queries':>9}"]
+    for name, sides in per_category.items():
+        mrr = "".join(f"{sides[s]['mrr']:>10.4f}" for s in ("both", "tail", "head"))
+        lines.append(f"{name:>20}{mrr}{sides['both']['queries']:>9}")
+    return "\n".join(lines)
 
 
 def _cmd_datasets(args) -> int:
@@ -169,7 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", choices=["test", "valid"], default="test")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--compile", choices=["auto", "on", "off"], default="auto")
-    p.add_argument("--per-relation", action="store_true")
+    p.add_argument(
+        "--per-relation",
+        action="store_true",
+        help="also MRR per relation, and per relation category (1-1, 1-N, N-1, N-N) and side",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("datasets", help="the built-in datasets and their sizes")

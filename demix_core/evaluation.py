@@ -75,7 +75,8 @@ def evaluate(
     limit: int | None = None,
 ) -> dict:
     """Filtered MRR, MR and Hits@1/3/10 over both sides (keys as in the CLI contract), plus
-    `head` and `tail` sub-dicts and, on request, `per_relation` {name: metrics}."""
+    `head` and `tail` sub-dicts and, on request, `per_relation` {name: metrics} and
+    `per_category` {1-1 | 1-N | N-1 | N-N: {both, tail, head: metrics}} (`per_breakdown`)."""
     was_training = model.training
     model.eval()
     device = model.entity.device
@@ -99,9 +100,32 @@ def evaluate(
     out["queries"] = len(both)
     out["tail"], out["head"] = summarize(sides["tail"]), summarize(sides["head"])
     if per_relation:
-        rel = triples[:, 1].repeat(2).cpu()
-        out["per_relation"] = {
-            kg.relations[r]: {**summarize(both.cpu()[rel == r]), "queries": int((rel == r).sum())}
-            for r in rel.unique().tolist()
-        }
+        out.update(per_breakdown(kg, triples[:, 1].cpu(), sides["tail"].cpu(), sides["head"].cpu()))
     return out
+
+
+def per_breakdown(kg: KG, rel: torch.Tensor, tail: torch.Tensor, head: torch.Tensor) -> dict:
+    """Metrics per relation (both sides) and per relation category (both, tail, head) from
+    the ranks of each side `(N,)` of triples whose relation ids are `rel (N,)`. The category
+    (TransH's, `relcat`) is counted over all known triples: predicting the tail of a 1-N
+    relation is the hard side."""
+    from demix_core.relcat import CATEGORIES, category_ids, kg_categories
+
+    def metrics(ranks: torch.Tensor) -> dict:
+        return {**summarize(ranks), "queries": len(ranks)}
+
+    per_rel = {
+        kg.relations[r]: metrics(torch.cat([tail[rel == r], head[rel == r]]))
+        for r in rel.unique().tolist()
+    }
+    cat = category_ids(kg_categories(kg))[rel]  # (N,)
+    per_cat = {}
+    for i, name in enumerate(CATEGORIES):
+        m = cat == i
+        if m.any():
+            per_cat[name] = {
+                "both": metrics(torch.cat([tail[m], head[m]])),
+                "tail": metrics(tail[m]),
+                "head": metrics(head[m]),
+            }
+    return {"per_relation": per_rel, "per_category": per_cat}

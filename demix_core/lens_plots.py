@@ -8,18 +8,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from demix_core import palette
+
 if TYPE_CHECKING:
     import pandas as pd
     import plotly.graph_objects as go
 
-COLORS = {
-    "pattern positive": "#54A24B",
-    "MPN": "#F58518",
-    "TN": "#4C78A8",
-    "known FN": "#E45756",
-    "partner": "#B279A2",
-    "entity": "#BBBBBB",
-}
+COLORS = palette.ROLES
 MIXED = {"MPN": "partially positive", "TN": "harder negative"}
 
 
@@ -317,3 +312,29 @@ def sampler_bars(
             )
         ]
     return _figure(traces, layout)
+
+
+def category_bars(frame: pd.DataFrame) -> go.Figure:
+    """Grouped bars: the false-negative rate of each sampler (one colour each) per relation
+    category, with the candidate count in the hover."""
+    traces = [
+        dict(
+            type="bar",
+            x=part["category"],
+            y=part["fn_rate"],
+            name=name,
+            marker=dict(color=palette.SERIES[i % len(palette.SERIES)]),
+            customdata=part["candidates"],
+            hovertemplate=f"{name}<br>%{{x}}: %{{y:.3f}} of %{{customdata}}<extra></extra>",
+        )
+        for i, (name, part) in enumerate(frame.groupby("sampler", sort=False))
+    ]
+    return _figure(
+        traces,
+        dict(
+            barmode="group",
+            title=dict(text="Known false negatives among the candidates, by relation category"),
+            yaxis=dict(title=dict(text="false-negative rate")),
+            height=340,
+        ),
+    )

@@ -13,11 +13,13 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from demix_core import palette
+
 if TYPE_CHECKING:
     import pandas as pd
     import plotly.graph_objects as go
 
-PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6")
+PALETTE = palette.SERIES
 X_TITLES = {"step": "step", "seconds": "training time (s)"}
 LABELS = {
     "loss": "loss",
@@ -160,9 +162,9 @@ _NODES = {  # name: (x, y) in the picture's pixels
     "Germany": (420, 160),
 }
 KNOWN, FALSE_NEG, TRUE_NEG = (
-    ("known fact (in train)", "#4C78A8", ""),
-    ("sampled negative that is true: a false negative", "#E45756", "8 5"),
-    ("sampled negative that is false: a true negative", "#9E9E9E", "2 5"),
+    ("known fact (in train)", palette.BLUE, ""),
+    ("sampled negative that is true: a false negative", palette.VERMILLION, "8 5"),
+    ("sampled negative that is false: a true negative", palette.GREY, "2 5"),
 )
 _EDGES = (
     ("Paris", "France", KNOWN),

@@ -4,7 +4,7 @@ import math
 
 import streamlit as st
 
-from demix_core import analysis
+from demix_core import analysis, mapview
 from demix_core.lens import remix, repartition
 from pages import lens_common as lc
 
@@ -34,20 +34,39 @@ mode = c.radio(
     help="fixed: every mix uses alpha; beta: each draws its weight from Beta(alpha, alpha).",
 )
 result = remix(repartition(lc.lens(source, spec, k, side, base), mu), alpha, mode, spec.seed)
-a, b, c = st.columns([3, 2, 2])
-n_rows = 1
-if len(result.tau) > 1:
-    n_rows = a.slider("Queries drawn", 1, min(len(result.tau), 40), **lc.bind("rows"))
+a, b, c = st.columns([2, 2, 3])
+view = a.radio("Map", ("one query", "all queries"), horizontal=True, **lc.bind("view"))
 method = b.radio("Projection", ("PCA", "UMAP"), horizontal=True, **lc.bind("method"))
-show = c.radio("Candidates", ("all", "MPN", "TN"), horizontal=True, **lc.bind("show"))
+if view == "one query":
+    choices = analysis.pattern_choices(result)
+    queries = analysis.query_labels(kg, result.positives, result.head)
+    info = choices.set_index("row")
+    rows = choices["row"].tolist()
+    lc.fall_back("row", rows, "Query")
+    row = c.selectbox(
+        "Query",
+        rows,
+        format_func=lambda r: (
+            f"{queries[r]} · {info.at[r, 'n_mpn']} MPN · {info.at[r, 'n_true']} known FN"
+        ),
+        **lc.bind("row"),
+    )
+    drawn_rows = (int(row),)
+else:
+    n_rows = 1
+    if len(result.tau) > 1:
+        n_rows = c.slider("Queries drawn", 1, min(len(result.tau), 40), **lc.bind("rows"))
+    drawn_rows = tuple(range(min(n_rows, len(result.tau))))
+    show = st.radio("Candidates", ("all", "MPN", "TN"), horizontal=True, **lc.bind("show"))
 
 
 def drawn(method: str):
-    """The mixes of the first `n_rows` queries placed by `method`, with the verdicts shown."""
-    rows = tuple(range(min(n_rows, len(result.tau))))
-    view = (source, spec, k, side, base, mu, alpha, mode)  # what the mixed points depend on
-    layout = lc.mix_layout(view, result, source, method, rows)
-    return layout if show == "all" else layout[layout["verdict"] == show]
+    """The mixes of the drawn queries placed by `method`."""
+    view_key = (source, spec, k, side, base, mu, alpha, mode)  # what the mixed points depend on
+    layout = lc.mix_layout(view_key, result, source, method, drawn_rows)
+    if view == "all queries" and show != "all":
+        layout = layout[layout["verdict"] == show]
+    return layout
 
 
 slot = st.empty()
@@ -56,13 +75,41 @@ if method == "UMAP" and not lc.umap_ready(source):
     with st.spinner("Fitting UMAP on this checkpoint's entities (once); PCA meanwhile..."):
         lc.umap(source)
 layout = drawn(method)
-slot.plotly_chart(lc.mix_figure(layout, source, method), key="adamix_map")
-st.caption(
-    "Circles: candidates (red ring: a known true fact); diamonds: partners (green: a known "
-    "answer, purple: a hard TN); crosses: the mixed points. PCA is linear, so each "
-    "cross lies on its candidate-partner segment, a fraction 1 - alpha of the way. UMAP is "
-    "not: a cross is placed by the fitted map's `transform` and its path bends through it."
-)
+if view == "one query":
+    find = st.text_input("Highlight an entity", key="adamix_find", placeholder="a name")
+    found = mapview.find_entity(kg, find)
+    if find and found is None:
+        st.caption("No entity name contains that text.")
+    event = slot.plotly_chart(
+        lc.query_figure(layout, source, method, found),
+        key="adamix_one",
+        on_select="rerun",
+        selection_mode="points",
+    )
+    st.caption(
+        "Arrows: each candidate moves to its mixed point (cross); the dotted line goes on to "
+        "its partner (diamond, named): a known answer for an MPN, a hard TN for a TN. Red "
+        "ring: a candidate that is a known true fact. Click any point to inspect it."
+    )
+    clicked = mapview.clicked_entity(event.selection.points) if event else None
+    if clicked is not None or found is not None:
+        entity = clicked if clicked is not None else found
+        table_np = model.entity.detach().numpy()
+        d = mapview.entity_detail(result, kg, table_np, int(row), entity)
+        a, b = st.columns([2, 1])
+        a.markdown(
+            f"**{d['name']}**: score {d['score']:.3f} for {queries[int(row)]} "
+            f"(tau {d['tau']:.3f}); {d['verdict']}."
+        )
+        b.dataframe(d["nearest"], hide_index=True, column_config={"entity": "nearest entities"})
+else:
+    slot.plotly_chart(lc.mix_figure(layout, source, method), key="adamix_map")
+    st.caption(
+        "Circles: candidates (red ring: a known true fact); diamonds: partners (green: a known "
+        "answer, purple: a hard TN); crosses: the mixed points. PCA is linear, so each "
+        "cross lies on its candidate-partner segment, a fraction 1 - alpha of the way. UMAP is "
+        "not: a cross is placed by the fitted map's `transform` and its path bends through it."
+    )
 s = analysis.summary(result)
 cols = st.columns(3)
 cols[0].metric("Partially positive", s["n_mpn"], help=lc.TERMS["Partially positive"])
@@ -70,7 +117,7 @@ cols[1].metric("Harder negatives", s["n_tn"], help=lc.TERMS["Harder negative"])
 soft = "-" if math.isnan(s["soft_label_mpn"]) else f"{s['soft_label_mpn']:.2f}"
 cols[2].metric("Mean soft label of the partially positive", soft)
 st.caption(f"Counts over all {s['candidates']:,} candidates; the table lists those drawn above.")
-table = layout.drop(columns=analysis.XY_COLUMNS)
+table = layout.drop(columns=analysis.XY_COLUMNS + analysis.ID_COLUMNS)
 st.dataframe(table, hide_index=True, height=300)
 st.download_button("Table as CSV", table.to_csv(index=False), "demix-adamix.csv", "text/csv")
 st.page_link(
@@ -79,3 +126,4 @@ st.page_link(
     icon=":material/science:",
     query_params={"experiment": "adamix-map"},
 )
+lc.share()

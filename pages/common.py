@@ -86,6 +86,28 @@ def store() -> RunStore:
     return _store(str(default_home().resolve()))
 
 
+def examples():
+    """The read-only example runs shipped in assets/examples (`demix_core.examples`)."""
+    return _examples(os.environ.get("DEMIX_EXAMPLES", ""))
+
+
+@st.cache_resource(show_spinner=False)
+def _examples(home: str):
+    from demix_core.examples import ExampleShelf
+
+    return ExampleShelf(home or None)
+
+
+def copy_link(params: dict) -> None:
+    """A "Copy link" popover holding this view's address (the code block's copy button puts
+    it on the clipboard)."""
+    from demix_core.urlstate import share_url
+
+    with st.popover("Copy link", icon=":material/link:"):
+        st.caption("This view, with every setting above: send it, or open it in another browser.")
+        st.code(share_url(st.context.url or "", params), language=None, wrap_lines=True)
+
+
 def autostart() -> bool:
     """Whether submitting starts the background queue (`DEMIX_NO_WORKERS=1` only queues)."""
     return os.environ.get("DEMIX_NO_WORKERS", "") in ("", "0")
@@ -181,6 +203,27 @@ def remember(keys) -> None:
     saved.update({k: st.session_state[k] for k in keys if k in st.session_state})
 
 
+def prefill_train(dataset: str, mu: float, alpha: float) -> None:
+    """Set the Train page's form to RotatE + DeMix over uniform at `mu`, `alpha` on
+    `dataset` (a built-in name or a `synthetic:...` spec), as if the user had typed it."""
+    from demix_core.synthetic import parse_synthetic_spec
+
+    values = dict(
+        train_model="rotate", train_sampler="demix", train_base="uniform", train_mu=mu,
+        train_alpha=alpha, train_defaults_for=None,
+    )  # fmt: skip
+    if dataset.startswith("synthetic"):
+        spec = parse_synthetic_spec(dataset.partition(":")[2])
+        values.update(
+            train_source="synthetic", train_entities=spec["entities"],
+            train_hidden=spec["hidden"], train_synth_seed=spec["seed"],
+        )  # fmt: skip
+    else:
+        values.update(train_source="built-in", train_builtin=dataset)
+    st.session_state.setdefault("saved", {}).update(values)
+    st.session_state.update(values)
+
+
 # --------------------------------------------------------------------------- metrics
 
 
@@ -188,13 +231,22 @@ def remember(keys) -> None:
 def _chunk(home: str, run_id: str, offset: int, size: int, inode: int) -> tuple:
     """Records past `offset` of a run's metrics log; `size`/`inode` make a grown or replaced
     file a different key, so a cached chunk is never stale."""
-    return _store(home).read_metrics(run_id, offset)
+    from demix_core.runs.files import read_metrics
+
+    return read_metrics(Path(home) / run_id / METRICS, offset)
+
+
+def home_of(run_id: str):
+    """The run store, or the example shelf for an example's id (both read alike)."""
+    from demix_core.examples import is_example
+
+    return examples() if is_example(run_id) else store()
 
 
 def metrics(run_id: str) -> pd.DataFrame:
     """All metrics records of a run, read incrementally: this session keeps (inode, offset,
     frame) per run and each call reads only the bytes appended since."""
-    s = store()
+    s = home_of(run_id)
     feeds = st.session_state.setdefault("metric_feeds", {})
     try:
         stat = (s.run_dir(run_id) / METRICS).stat()
@@ -231,6 +283,8 @@ def poll_cost(start: tuple[float, float]) -> None:
 
 
 def label(run: dict) -> str:
+    if run["status"] == "example":
+        return f"{run['name']} · read-only example"
     return f"{run['name']} · {run['status']} · {run['id'][-6:]}"
 
 
@@ -329,6 +383,9 @@ def run_actions(s: RunStore, run: dict) -> None:
     from demix_core.runs.db import ACTIVE
 
     rid, status = run["id"], run["status"]
+    if status == "example":
+        st.caption("A read-only example shipped with the app: it cannot be resumed or deleted.")
+        return
     act = st.container()
     try:
         if status in ACTIVE:

@@ -10,6 +10,7 @@ common.route_through_app()
 store = common.store()
 st.title("Compare")
 runs = [r for r in store.records() if r["step"] > 0]
+runs += common.examples().records()  # read-only, after the user's own
 if not runs:
     st.info("Nothing to compare yet: runs appear here once they have trained a few steps.")
     st.stop()

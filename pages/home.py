@@ -27,6 +27,11 @@ flags the ones that score like the query's known answers as probable false negat
 into a *partially positive* example and a clear negative into a *harder* one.
         """
     )
+    st.page_link(
+        "pages/lesson.py",
+        label="Start the guided lesson: seven steps on trained examples, nothing to wait for",
+        icon=":material/school:",
+    )
     if st.button("Quick demo: train two runs on UMLS", type="primary", icon=":material/bolt:"):
         ids = common.quick_demo()
         st.session_state["runs_selected"] = ids[0]

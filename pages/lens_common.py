@@ -7,9 +7,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
-from demix_core import analysis
+from demix_core import analysis, urlstate
 from demix_core.errors import DemixError
 from demix_core.projection import Projection, fit_projection, load_umap, numba_cache_dir
 from pages import common
@@ -46,6 +47,7 @@ DEFAULTS = {
     "beta": 1.0,
     "row": None,
     "show": "all",
+    "view": "one query",
 }
 # A demo a visitor waits for: RotatE on Nations, ~300 steps, a checkpoint every 50.
 DEMO = dict(
@@ -71,19 +73,56 @@ def restore(page: str) -> None:
     """Each page has its own widget keys (`mpne_mu`, ...): one key on two pages would be two
     widgets, the second starting at its minimum. Values travel through the plain `saved`
     dict instead, which every widget updates when it changes (`bind`); arriving from
-    another page, or after Streamlit dropped a key, the widget gets the saved value."""
+    another page, or after Streamlit dropped a key, the widget gets the saved value.
+
+    Arriving with a query in the URL (a shared link, a reload), its valid values win over the
+    saved ones; each bad one is named in a notice and left at its default."""
     saved = st.session_state.setdefault("saved", {})
     arrived = st.session_state.get("lens_page") != page
     st.session_state["lens_page"] = page
+    st.session_state["lens_bound"] = []
+    if arrived:
+        asked, notices = urlstate.parse(st.query_params.to_dict(), list(DEFAULTS))
+        saved.update({f"lens_{name}": value for name, value in asked.items()})
+        st.session_state["url_asked"], st.session_state["url_notices"] = asked, notices
     for name, default in DEFAULTS.items():
         widget, value = f"{page}_{name}", saved.get(f"lens_{name}", default)
         if (arrived or widget not in st.session_state) and value is not None:
             st.session_state[widget] = value
+    for notice in st.session_state.pop("url_notices", []):
+        st.warning(f"This link: {notice}", icon=":material/link_off:")
+
+
+def fall_back(name: str, options: list, what: str, default=None):
+    """Put the shared value `name` inside `options` (else `default`, else the first option)
+    before its widget is drawn; a value that came from the URL and is gone gets a notice."""
+    value = st.session_state.get(key(name))
+    if value in options:
+        return value
+    chosen, _ = urlstate.pick(None, options, what, default)
+    asked = st.session_state.get("url_asked", {})
+    if name in asked and asked.pop(name) == value:
+        _, notice = urlstate.pick(value, options, what, chosen)
+        st.warning(f"This link: {notice}", icon=":material/link_off:")
+    put(name, chosen)
+    return chosen
+
+
+def share() -> None:
+    """Write the shared values this page drew into the URL, and offer the link to copy."""
+    values = {n: st.session_state.get(key(n)) for n in st.session_state.get("lens_bound", [])}
+    if st.session_state.get("lens_file"):
+        values.pop("run", None)
+        values.pop("step", None)
+    params = urlstate.encode(values)
+    st.query_params.from_dict(params)
+    common.copy_link(params)
 
 
 def bind(name: str) -> dict:
     """`key` and `on_change` for the widget of shared value `name` on the current page."""
     widget = key(name)
+    st.session_state.setdefault("lens_bound", []).append(name)
 
     def keep() -> None:
         st.session_state["saved"][f"lens_{name}"] = st.session_state[widget]
@@ -106,9 +145,14 @@ def put(name: str, value) -> None:
 
 def pick_source() -> tuple | None:
     """A run and one of its checkpoint steps (or a checkpoint file): `("run", home, id,
-    step)` or `("file", path, mtime)`; None (after offering a demo) when there is none."""
-    s = common.store()
+    step)` or `("file", path, mtime)`; None (after offering a demo) when there is none. The
+    user's runs come first, then the read-only examples shipped with the app."""
+    s, shelf = common.store(), common.examples()
     runs = [r for r in s.records() if s.checkpoint_steps(r["id"])]
+    homes = {r["id"]: s for r in runs}
+    for r in shelf.records():
+        runs.append(r)
+        homes[r["id"]] = shelf
     path = st.session_state.get("lens_file")  # a plain key: it outlives page changes
     if path:
         st.caption(f"Using the checkpoint file `{path}`.")
@@ -123,22 +167,21 @@ def pick_source() -> tuple | None:
         _empty_state(s)
         return None
     by_id = {r["id"]: r for r in runs}
-    if st.session_state.get(key("run")) not in by_id:
-        done_ids = [r["id"] for r in runs if r["status"] == "done"]
-        put("run", (done_ids or list(by_id))[0])
+    done_ids = [r["id"] for r in runs if r["status"] == "done"]
+    fall_back("run", list(by_id), "Run", (done_ids or list(by_id))[0])
     a, b = st.columns([2, 3])
     run_id = a.selectbox(
         "Run", list(by_id), format_func=lambda i: common.label(by_id[i]), **bind("run")
     )
-    steps = s.checkpoint_steps(run_id)
-    if st.session_state.get(key("step")) not in steps:
-        put("step", steps[-1])
+    home = homes[run_id]
+    steps = home.checkpoint_steps(run_id)
+    fall_back("step", steps, "Checkpoint step", steps[-1])
     label = "Checkpoint (training step)"
     if len(steps) > 1:
         step = b.select_slider(label, steps, **bind("step"))
     else:
         step = b.selectbox(label, steps, **bind("step"))
-    return ("run", str(s.home), run_id, int(step))
+    return ("run", str(home.home), run_id, int(step))
 
 
 def _empty_state(s) -> None:
@@ -189,9 +232,10 @@ def load(source: tuple):
     """(model, kg) of a source, loaded once and shared by every session."""
     from demix_core.checkpoint import check_matches, load_checkpoint, model_from_checkpoint
     from demix_core.data import load_dataset
+    from demix_core.runs import files
 
     if source[0] == "run":
-        data = common.store().load_checkpoint(source[2], source[3])
+        data = load_checkpoint(files.checkpoint_path(Path(source[1]) / source[2], source[3]))
     else:
         data = load_checkpoint(source[1])
     kg = load_dataset((data.get("config") or {}).get("dataset", ""))
@@ -218,8 +262,7 @@ def pick_positives(kg) -> analysis.PositivesSpec:
     kind = a.radio("Positives", analysis.POSITIVE_KINDS, horizontal=True, **bind("kind"))
     name = ""
     if kind == "relation":
-        if st.session_state.get(key("relation")) not in kg.relations:
-            put("relation", kg.relations[0])
+        fall_back("relation", kg.relations, "Relation")
         name = b.selectbox("Relation", kg.relations, **bind("relation"))
     elif kind == "entity":
         q, e = b.columns(2)
@@ -227,8 +270,7 @@ def pick_positives(kg) -> analysis.PositivesSpec:
         if not found:
             st.warning("No entity name contains that text.")
             st.stop()
-        if st.session_state.get(key("entity")) not in found:
-            put("entity", found[0])
+        fall_back("entity", found, "Entity")
         name = e.selectbox("Entity", found, **bind("entity"))
     n = c.number_input("How many", min_value=1, max_value=2048, **bind("n"))
     seed = d.number_input("Seed", min_value=0, **bind("seed"))
@@ -280,6 +322,7 @@ def lens_settings() -> tuple[int, str, str]:
     k = a.number_input("Candidates per positive (K)", 1, 512, **bind("k"))
     side = b.radio("Corrupt", ("tail", "head", "both"), horizontal=True, **bind("side"))
     bases = [x for x in SAMPLERS if x != "demix"]
+    fall_back("base", bases, "Base sampler", "uniform")
     base = c.selectbox("Base sampler", bases, help=TERMS["Base sampler"], **bind("base"))
     return int(k), side, base
 
@@ -360,3 +403,33 @@ def sampler_candidates(source: tuple, spec: analysis.PositivesSpec, k: int) -> d
     model, kg = load(source)
     pos = analysis.select_positives(kg, spec)
     return analysis.sampler_candidates(model, kg, pos, list(SAMPLERS), k, spec.seed)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def sampler_views(source: tuple, spec: analysis.PositivesSpec, k: int, beta: float) -> tuple:
+    """(summary, scores, false negatives by relation category, candidate table) of
+    `sampler_candidates`, cached: a restored view or a widget move redraws without them."""
+    _, kg = load(source)
+    cands = sampler_candidates(source, spec, k)
+    return (
+        analysis.sampler_summary(cands, beta),
+        analysis.sampler_scores(cands),
+        analysis.sampler_categories(cands, kg),
+        analysis.sampler_table(cands, kg),
+    )
+
+
+def query_figure(layout, source: tuple, method: str, found: int | None):
+    """The one-query AdaMix map (`map_plots.query_map_figure`), entity `found` ringed."""
+    from demix_core import map_plots
+
+    model, kg = load(source)
+    proj = projection(source, method)
+    ids, xy = proj.background()
+    highlight = None
+    if found is not None:
+        x, y = proj.entities(np.array([found]), model.entity.detach().numpy())[0]
+        highlight = (float(x), float(y), kg.entities[found])
+    title = f"{method} of the entity embeddings: one query, each candidate mixed with its partner"
+    background = (xy, [kg.entities[i] for i in ids], ids)
+    return map_plots.query_map_figure(layout, background, title, highlight)

@@ -65,16 +65,15 @@ st.subheader("One query up close")
 choices = analysis.pattern_choices(result)
 queries = analysis.query_labels(kg, result.positives, result.head)
 rows = choices["row"].tolist()
-if st.session_state.get("mpne_row") not in rows:
-    st.session_state["mpne_row"] = rows[0]
+lc.fall_back("row", rows, "Query")
 info = choices.set_index("row")
 row = st.selectbox(
     "Query",
     rows,
-    key="mpne_row",
     format_func=lambda r: (
         f"{queries[r]} · {info.at[r, 'n_true']} known FN · {info.at[r, 'n_positives']} train answers"
     ),
+    **lc.bind("row"),
 )
 detail = analysis.pattern_detail(result, kg, row)
 st.plotly_chart(lens_plots.pattern_figure(detail), key="mpne_pattern")
@@ -92,3 +91,4 @@ st.page_link(
     icon=":material/science:",
     query_params={"experiment": "mpne-accuracy"},
 )
+lc.share()

@@ -12,11 +12,13 @@ common.route_through_app()
 POLL_S = 2.0
 store = common.store()
 st.title("Runs")
-runs = store.records()
-if not runs:
-    st.info("No runs yet: start one on the Train page, or the Quick demo on Home.")
+own = store.records()
+if not own:
+    st.info(
+        "No runs of your own yet: start one on the Train page or the Quick demo on Home. "
+        "Meanwhile the examples shipped with the app are below."
+    )
     st.page_link("pages/train.py", label="Train a model", icon=":material/play_arrow:")
-    st.stop()
 
 
 def shape(records: list[dict]) -> tuple:
@@ -24,7 +26,7 @@ def shape(records: list[dict]) -> tuple:
     return tuple(r["id"] for r in records), any(r["status"] in ACTIVE for r in records)
 
 
-live = shape(runs)[1]
+live = shape(own)[1]
 
 
 @st.fragment(run_every=POLL_S if live else None)
@@ -43,11 +45,15 @@ def overview() -> None:
     columns = {**common.number_columns(table), "progress": progress}
     st.dataframe(table, hide_index=True, column_config=columns)
     common.poll_cost(t0)
-    if shape(records) != shape(runs):
+    if shape(records) != shape(own):
         st.rerun()  # a run appeared, went or stopped: redraw the page (and stop polling)
 
 
-overview()
+if own:
+    overview()
+runs = own + common.examples().records()  # the examples are read-only, after the user's own
+if not runs:
+    st.stop()
 ids = [r["id"] for r in runs]
 if st.session_state.get("runs_selected") not in ids:
     st.session_state["runs_selected"] = ids[0]
@@ -66,7 +72,7 @@ run = runs[ids.index(run_id)]
 def detail() -> None:
     t0 = common.poll_start()
     try:
-        current = store.get(run_id)
+        current = common.home_of(run_id).get(run_id)
     except StoreError:  # deleted meanwhile, from another tab or the CLI
         st.rerun()
     frame = common.metrics(run_id)
@@ -84,7 +90,7 @@ def detail() -> None:
         st.plotly_chart(plots.false_negative_figure(series), key=f"fn_{run_id}")
     if current["error"]:
         st.warning(current["error"])
-    common.downloads(store, run_id)
+    common.downloads(common.home_of(run_id), run_id)
     common.poll_cost(t0)
     if current["status"] != run["status"]:
         st.rerun()

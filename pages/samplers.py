@@ -4,7 +4,7 @@ import math
 
 import streamlit as st
 
-from demix_core import analysis, lens_plots
+from demix_core import lens_plots
 from pages import lens_common as lc
 
 lc.common.route_through_app()
@@ -24,13 +24,13 @@ a, b = st.columns(2)
 k = int(a.number_input("Candidates per positive (K)", 1, 512, **lc.bind("k")))
 beta = b.number_input("Adversarial temperature (beta)", 0.0, 10.0, step=0.5, **lc.bind("beta"))
 cands = lc.sampler_candidates(source, spec, k)
-summary = analysis.sampler_summary(cands, beta)
+summary, scores, by_cat, table = lc.sampler_views(source, spec, k, beta)
 st.caption(
     f"{len(cands)} samplers: {', '.join(cands)}. Each corrupts the {spec.n} positives at two "
     "consecutive steps (after 10 warm-up steps, so NSCaching's cache has seen the model); "
     "DeMix and MixKG are scored as the loss sees them: their mixed triples."
 )
-st.plotly_chart(lens_plots.sampler_histograms(analysis.sampler_scores(cands)), key="samplers_hist")
+st.plotly_chart(lens_plots.sampler_histograms(scores), key="samplers_hist")
 left, right = st.columns(2)
 left.plotly_chart(
     lens_plots.sampler_bars(summary, "fn_rate", "Known false negatives among the candidates"),
@@ -45,8 +45,16 @@ right.plotly_chart(
     ),
     key="samplers_entropy",
 )
-st.dataframe(summary, hide_index=True)
+st.subheader("Where do false negatives come from?")
+st.plotly_chart(lens_plots.category_bars(by_cat), key="samplers_categories")
+st.caption(
+    "Relations grouped as in TransH by their average tails per head and heads per tail "
+    "(1.5 or more: N): corrupting the N side of a 1-N relation draws from many true answers, "
+    "few of them in the training graph. Counted over the candidates above."
+)
+st.dataframe(summary.drop(columns=["by_category"], errors="ignore"), hide_index=True)
 st.subheader("Candidate triples")
-table = analysis.sampler_table(cands, kg)
 st.dataframe(table, hide_index=True, height=320)
-st.download_button("Table as CSV", table.to_csv(index=False), "demix-samplers.csv", "text/csv")
+csv = lambda: table.to_csv(index=False)  # noqa: E731 (written only when clicked)
+st.download_button("Table as CSV", csv, "demix-samplers.csv", "text/csv", on_click="ignore")
+lc.share()

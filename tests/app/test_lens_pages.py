@@ -13,6 +13,7 @@ from lens_support import LENS_DATASET, lens_config
 from streamlit.testing.v1 import AppTest
 
 from demix_core import analysis
+from demix_core.data import load_dataset
 from demix_core.runs import RunStore
 from demix_core.sampling import SAMPLERS
 
@@ -194,8 +195,35 @@ def test_lens_values_survive_page_changes(lens):
     assert (at.slider(key="mpne_mu").value, at.number_input(key="mpne_k").value) == (4.0, 12)
 
 
+@pytest.fixture
+def no_examples(tmp_path, monkeypatch):
+    """A checkout whose assets/examples is empty: the lens pages fall back to a demo run."""
+    monkeypatch.setenv("DEMIX_EXAMPLES", str(tmp_path / "no_examples"))
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_empty_store_offers_a_demo_run(home, page):
+def test_empty_store_shows_the_shipped_examples(home, page):
+    """A fresh clone, nothing trained: the page opens on a read-only example with data."""
+    at = app(page)
+    name = page.removeprefix("pages/").removesuffix(".py")
+    picked = at.selectbox(key=f"{name}_run")
+    assert picked.value.startswith("example-") and "read-only example" in picked.format_func(
+        picked.value
+    )
+    assert len(at.get("plotly_chart")) >= 1
+    assert not [b for b in at.button if b.label == "Train a small demo model"]
+
+
+def test_user_runs_come_before_the_examples(lens):
+    at = app("pages/mpne.py")
+    options = at.selectbox(key="mpne_run").options
+    ids = [r["id"] for r in lens.records()]
+    assert options[: len(ids)] == [at.selectbox(key="mpne_run").format_func(i) for i in ids]
+    assert all("read-only example" in o for o in options[len(ids) :]) and len(options) > len(ids)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_empty_store_offers_a_demo_run(home, no_examples, page):
     at = app(page)
     assert "No run in the store has a checkpoint" in at.info[0].value
     next(b for b in at.button if b.label == "Train a small demo model").click().run()
@@ -205,7 +233,7 @@ def test_empty_store_offers_a_demo_run(home, page):
     assert run["config"]["checkpoint_every"] > 0
 
 
-def test_empty_store_opens_a_checkpoint_file(home, lens_home):
+def test_empty_store_opens_a_checkpoint_file(home, no_examples, lens_home):
     store = RunStore(lens_home)
     path = store.run_dir(store.records()[0]["id"]) / "checkpoints" / "step_0000020.pt"
     at = app("pages/mpne.py")
@@ -217,3 +245,59 @@ def test_empty_store_opens_a_checkpoint_file(home, lens_home):
     assert metric(at, "MPN") + metric(at, "TN") == candidates(at)
     next(b for b in at.button if b.label == "Use a run from the store instead").click().run()
     assert "No run in the store has a checkpoint" in at.info[0].value
+
+
+def app_at(page: str, params: dict) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    at.query_params.update(params)
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_shared_url_restores_the_view_and_the_url_follows_the_widgets(home):
+    params = {"run": "example-umls-demix", "ckpt": "600", "mu": "2.5", "k": "12", "side": "head"}
+    at = app_at("pages/mpne.py", params)
+    assert not at.warning
+    assert at.selectbox(key="mpne_run").value == "example-umls-demix"
+    assert at.select_slider(key="mpne_step").value == 600
+    assert (at.slider(key="mpne_mu").value, at.number_input(key="mpne_k").value) == (2.5, 12)
+    assert at.radio(key="mpne_side").value == "head"
+    assert metric(at, "MPN") + metric(at, "TN") == candidates(at)
+    at.slider(key="mpne_mu").set_value(0.5).run()
+    assert at.query_params["mu"] == "0.5" and at.query_params["run"] == "example-umls-demix"
+    assert at.query_params["ckpt"] == "600" and at.query_params["k"] == "12"
+    again = app_at("pages/mpne.py", dict(at.query_params))
+    assert metric(again, "MPN") == metric(at, "MPN") and metric(again, "TN") == metric(at, "TN")
+
+
+def test_a_stale_url_falls_back_with_notices(home):
+    params = {"run": "20250101-000000-deleted", "ckpt": "7", "mu": "-3", "proj": "tsne"}
+    at = app_at("pages/adamix.py", params)
+    notices = " ".join(w.value for w in at.warning)
+    assert "mu=-3" in notices and "proj=tsne" in notices and "20250101-000000-deleted" in notices
+    assert at.slider(key="adamix_mu").value == 1.0
+    assert at.radio(key="adamix_method").value == "PCA"
+    assert at.selectbox(key="adamix_run").value.startswith("example-")
+    assert len(at.get("plotly_chart")) >= 1
+
+
+def test_adamix_shows_one_query_by_default_with_arrows_and_named_partners(home):
+    at = app_at("pages/adamix.py", {"run": "example-umls-uniform"})
+    assert at.radio(key="adamix_view").value == "one query"
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    k = at.number_input(key="adamix_k").value
+    arrows = [a for a in spec["layout"]["annotations"] if a.get("showarrow")]
+    assert len(arrows) == k, "one arrow per candidate of the one query"
+    partners = [t for t in spec["data"] if t.get("name", "").startswith("partner")]
+    assert partners and all("text" in t.get("mode", "") for t in partners)
+    at.text_input(key="adamix_find").set_value("cell").run()
+    assert not at.exception
+    assert any(t.get("name", "").startswith("found: ") for t in chart_traces(at)[0])
+    found = analysis.search_names(load_dataset("umls").entities, "cell", limit=1)[0]
+    assert any(m.value.startswith(f"**{found}**: score ") for m in at.markdown)
+    nearest = [d.value for d in at.dataframe if list(d.value.columns) == ["entity", "distance"]]
+    assert len(nearest) == 1 and len(nearest[0]) == 5 and found not in set(nearest[0]["entity"])
+    at.radio(key="adamix_view").set_value("all queries").run()
+    assert at.slider(key="adamix_rows").value == 3

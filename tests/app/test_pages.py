@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from demix_core.runs import RunStore
 
-PAGES = ("pages/home.py", "pages/train.py", "pages/runs.py", "pages/compare.py")
+PAGES = ("pages/home.py", "pages/lesson.py", "pages/train.py", "pages/runs.py", "pages/compare.py")
 
 
 def app(page: str | None = None) -> AppTest:
@@ -256,3 +256,19 @@ def test_a_cold_servers_deep_link_goes_through_the_router(home, page):
     assert PagesManager.uses_pages_directory is False
     assert any(c.value.startswith("Run store") for c in at.sidebar.caption)
     assert [e.label for e in at.sidebar.expander] == ["Glossary"]
+
+
+def test_examples_are_read_only_on_runs_and_listed_on_compare(home):
+    at = app("pages/runs.py")
+    picked = at.selectbox(key="runs_pick")
+    assert picked.value.startswith("example-")
+    assert next(m.value for m in at.metric if m.label == "Status") == "example"
+    labels = {b.label for b in at.button}
+    assert not labels & {"Resume run", "Delete run", "Cancel run"}
+    assert any("read-only example" in c.value for c in at.caption)
+    mrr = json.loads((ROOT / "assets/examples" / picked.value / "example.json").read_text())
+    assert next(m.value for m in at.metric if m.label == "Test MRR") == f"{mrr['final']['mrr']:.3f}"
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, at.exception
+    chosen = at.multiselect(key="compare_runs").value
+    assert len(chosen) == 2 and all(i.startswith("example-") for i in chosen)
