@@ -8,7 +8,6 @@ show them where they exist and fall back to what it measures live where they do 
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -18,7 +17,6 @@ import torch
 from demix_core.lens import LensResult
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS_DIR = ROOT / "docs" / "results"
 STEPS = (
     "What is a false negative?",
     "How often does each sampler draw them?",
@@ -31,14 +29,18 @@ STEPS = (
 
 
 def lesson_evidence(name: str, root: Path | None = None) -> dict | None:
-    """`docs/results/<name>/results.json` of an experiment (`fn-cost`, `benchmarks`, ...),
-    or None when it has not been run (or cannot be read: the step then measures live)."""
-    path = (root or RESULTS_DIR) / name / "results.json"
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    """The saved record of an experiment (`fn-cost`, `ablation`, ...; see
+    `demix_core.experiments`), or None when it has not been run (the step then measures live)."""
+    from demix_core.experiments import load
+
+    return load(name, root)
+
+
+def evidence_sentence(name: str, record: dict) -> str:
+    """The experiment's own conclusion, computed from its numbers."""
+    from demix_core.experiments import get
+
+    return f"The {name} experiment: {get(name).conclude(record['data'])}"
 
 
 def _pct(x: float) -> str:

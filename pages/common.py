@@ -210,7 +210,7 @@ def prefill_train(dataset: str, mu: float, alpha: float) -> None:
 
     values = dict(
         train_model="rotate", train_sampler="demix", train_base="uniform", train_mu=mu,
-        train_alpha=alpha, train_defaults_for=None,
+        train_alpha=alpha, train_defaults_for=None, train_keep_demix=True,
     )  # fmt: skip
     if dataset.startswith("synthetic"):
         spec = parse_synthetic_spec(dataset.partition(":")[2])

@@ -53,9 +53,12 @@ if defaults_for[0] != "built-in":  # a synthetic KG's size or an upload keeps th
     defaults_for[1] = None
 if st.session_state.get("train_defaults_for") != defaults_for:
     rec = {"adv_temperature": 1.0, "eval_every": 0, **recommended(dataset or "", model)}
-    # DeMix's mu and alpha as picked on valid by `experiment sensitivity`
+    # DeMix's mu and alpha as picked on valid by `experiment sensitivity`, unless the lesson
+    # just filled them in
     rec.update({"mu": 1.0, "alpha": 0.5, **recommended_demix(dataset or "", model)})
-    st.session_state.update({f"train_{k}": rec[k] for k in (*HYPER, "mu", "alpha")})
+    keep = ("mu", "alpha") if st.session_state.pop("train_keep_demix", False) else ()
+    names = [k for k in (*HYPER, "mu", "alpha") if k not in keep]
+    st.session_state.update({f"train_{k}": rec[k] for k in names})
     st.session_state["train_defaults_for"] = defaults_for
 options = {}
 if sampler == "demix":

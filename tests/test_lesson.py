@@ -28,7 +28,15 @@ def test_evidence_is_read_or_none(tmp_path):
     (tmp_path / "fn-cost" / "results.json").write_text("{broken")
     assert lesson.lesson_evidence("fn-cost", tmp_path) is None
     (tmp_path / "fn-cost" / "results.json").write_text(json.dumps({"rows": [1, 2]}))
-    assert lesson.lesson_evidence("fn-cost", tmp_path) == {"rows": [1, 2]}
+    assert lesson.lesson_evidence("fn-cost", tmp_path) is None  # not an experiment record
+    runs = [
+        {"dataset": "x", "seed": 0, "mode": m, "valid_mrr": v, "fn_rate": 0.0, "curve": []}
+        for m, v in (("oracle-filtered", 0.6), ("normal", 0.5), ("leakage", 0.4))
+    ]
+    record = {"name": "fn-cost", "data": {"runs": runs, "leak_rate": 0.05}}
+    (tmp_path / "fn-cost" / "results.json").write_text(json.dumps(record))
+    assert lesson.lesson_evidence("fn-cost", tmp_path) == record
+    assert "on 1 of 1 datasets" in lesson.evidence_sentence("fn-cost", record)
 
 
 def test_samplers_takeaway_names_the_extremes():

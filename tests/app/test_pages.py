@@ -57,7 +57,10 @@ def test_quick_demo_queues_two_umls_runs_and_opens_runs(home):
     runs = RunStore(home).records()
     assert sorted(r["sampler"] for r in runs) == ["demix", "uniform"]
     assert {r["status"] for r in runs} == {"queued"} and {r["dataset"] for r in runs} == {"umls"}
-    assert runs[0]["config"]["sampler_options"] == {"base_sampler": "uniform"}
+    from demix_core.config import recommended_demix
+
+    want = {"base_sampler": "uniform", **recommended_demix("umls", "rotate")}
+    assert runs[0]["config"]["sampler_options"] == want  # mu, alpha: the sensitivity picks
     assert at.title[0].value == "Runs"
     assert len(at.progress) == 2
 
