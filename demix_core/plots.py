@@ -13,6 +13,8 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from demix_core.safe_text import plotly
+
 if TYPE_CHECKING:
     import pandas as pd
     import plotly.graph_objects as go
@@ -88,7 +90,7 @@ def metric_traces(
                     type="scatter",
                     x=data[x].to_numpy(),
                     y=data[col].to_numpy(),
-                    name=name,
+                    name=plotly(name),  # a run's name is user text, not markup
                     mode="lines+markers" if kind == "eval" else "lines",
                     line=dict(color=color, dash="solid" if j == 0 else "dot"),
                 )

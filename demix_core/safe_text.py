@@ -11,9 +11,12 @@ from __future__ import annotations
 import html
 import re
 
-# Every character markdown (CommonMark + GitHub tables/strikethrough + Streamlit's
-# `:color[...]` / `:material/icon:` directives and `$` math) gives a meaning to.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])")
+# The characters that open markup inside a line of markdown: emphasis, code, links and
+# images (`[`, `]`, `!`), autolinks and HTML (`<`, `>`), headings, tables, strikethrough,
+# `$` math and Streamlit's `:color[...]` directives (dead without their `[`). Dots, dashes
+# and parentheses are left alone: they only make markup at the start of a line or after
+# a `]`, and an escaped path or error message stays readable.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$!])")
 
 
 def md(text: object) -> str:
@@ -21,6 +24,17 @@ def md(text: object) -> str:
     flattened (a name spans one line where it is shown)."""
     flat = " ".join(str(text).splitlines())
     return _MD_SPECIAL.sub(r"\\\1", flat)
+
+
+def code(text: object) -> str:
+    """`text` as a markdown code span (a path or an id shown verbatim): the fence is one
+    backtick longer than any run of backticks inside, so nothing can close it early, and
+    nothing inside a code span is markup."""
+    flat = " ".join(str(text).splitlines())
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 def plotly(text: object) -> str:

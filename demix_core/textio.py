@@ -115,14 +115,16 @@ def copy_unpacked(source: BinaryIO, dest: Path, name: str) -> str:
     the way; returns the sha256 of the text. The size is checked before anything is
     written, and a refused file leaves no `dest` behind."""
     unpacked_size(source, name)
-    digest, tmp = hashlib.sha256(), dest.with_name(f".{dest.name}.tmp")
+    digest, tmp, count = hashlib.sha256(), dest.with_name(f".{dest.name}.tmp"), 0
     try:
         with open(tmp, "wb") as out:
             for number, text in iter_lines(source, name):
-                split_triple(text, name, number)
+                count += split_triple(text, name, number) is not None
                 line = (text + "\n").encode("utf-8")
                 digest.update(line)
                 out.write(line)
+        if not count:
+            raise DatasetError(f"{name}: empty split (no triples)")
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)

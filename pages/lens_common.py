@@ -12,6 +12,7 @@ import streamlit as st
 from demix_core import analysis
 from demix_core.errors import DemixError
 from demix_core.projection import Projection, fit_projection, load_umap, numba_cache_dir
+from demix_core.safe_text import code, md
 from pages import common
 
 numba_cache_dir()  # before anything imports umap, so its JIT is compiled only once
@@ -111,12 +112,12 @@ def pick_source() -> tuple | None:
     runs = [r for r in s.records() if s.checkpoint_steps(r["id"])]
     path = st.session_state.get("lens_file")  # a plain key: it outlives page changes
     if path:
-        st.caption(f"Using the checkpoint file `{path}`.")
+        st.caption(f"Using the checkpoint file {code(path)}.")
         if st.button("Use a run from the store instead"):
             st.session_state["lens_file"] = None
             st.rerun()
         if not Path(path).is_file():
-            st.error(f"`{path}` is gone.")
+            st.error(f"{code(path)} is gone.")
             return None
         return ("file", path, Path(path).stat().st_mtime)
     if not runs:
@@ -168,10 +169,11 @@ def _empty_state(s) -> None:
         if Path(typed).is_file():
             st.session_state["lens_file"] = typed
             st.rerun()
-        st.error(f"`{typed}`: no such file")
+        st.error(f"{code(typed)}: no such file")
 
 
 @st.fragment(run_every=2.0)
+@common.guard
 def _wait_for(run_id: str) -> None:
     """Progress of the demo run; the whole page redraws once its first checkpoint exists."""
     run = common.store().get(run_id)
@@ -179,7 +181,7 @@ def _wait_for(run_id: str) -> None:
         run["progress"], text=f"Demo run: {run['status']}, step {run['step']}/{run['steps']}"
     )
     if run["error"]:
-        st.error(run["error"])
+        st.error(md(run["error"]))
     if common.store().checkpoint_steps(run_id):
         st.rerun()
 
@@ -204,7 +206,7 @@ def model_and_kg(source: tuple):
     try:
         return load(source)
     except (DemixError, OSError) as e:
-        st.error(f"Cannot open this checkpoint: {e}")
+        st.error(f"Cannot open this checkpoint: {md(e)}")
         st.stop()
 
 
@@ -241,7 +243,7 @@ def positives(source: tuple, spec: analysis.PositivesSpec):
     try:
         return analysis.select_positives(kg, spec)
     except DemixError as e:
-        st.error(str(e))
+        st.error(md(e))
         st.stop()
 
 
