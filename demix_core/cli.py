@@ -21,8 +21,8 @@ class ProgressBar:
     """A one-line text progress bar on stderr (silent when stderr is not a terminal unless
     forced), refreshed at most 5 times a second."""
 
-    def __init__(self, label: str, total: int, stream=sys.stderr):
-        self.label, self.total, self.stream = label, max(1, total), stream
+    def __init__(self, label: str, total: int, stream=None):
+        self.label, self.total, self.stream = label, max(1, total), stream or sys.stderr
         self.start, self.last = time.perf_counter(), 0.0
 
     def update(self, done: int, extra: str = "") -> None:
@@ -219,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     quietly with 141, as a shell tool killed by SIGPIPE would."""
     try:
         args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error, already printed on one line
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
         return int(args.func(args) or 0)
     except BrokenPipeError:
         _silence_stdout()

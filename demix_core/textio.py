@@ -37,9 +37,11 @@ def _open(source: str | Path | BinaryIO) -> BinaryIO:
     return gzip.GzipFile(fileobj=raw, mode="rb") if magic == GZIP_MAGIC else raw
 
 
-def unpacked_size(source: str | Path | BinaryIO, name: str, cap: int = MAX_UNPACKED) -> int:
+def unpacked_size(source: str | Path | BinaryIO, name: str, cap: int | None = None) -> int:
     """Bytes of `source` once unpacked, counted chunk by chunk; DatasetError as soon as the
-    count passes `cap` or the gzip stream is damaged. Rewinds an open file afterwards."""
+    count passes `cap` (default `MAX_UNPACKED`) or the gzip stream is damaged. Rewinds an
+    open file afterwards."""
+    cap = MAX_UNPACKED if cap is None else cap
     stream, total = _open(source), 0
     try:
         while chunk := stream.read(CHUNK):
