@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from demix_core.errors import DatasetError
 
-# Unpacked bytes a split may have. FB15k-237's train split, the largest bundled, is 10 MB;
+# Unpacked bytes a split may have. FB15k-237's train split, the largest bundled, is 18 MB;
 # a compressed file may stand for at most this much text, so a "zip bomb" is refused after
 # reading (and discarding) this many bytes, never after holding or writing them.
 MAX_UNPACKED = 256 * 2**20
@@ -37,37 +37,20 @@ def _open(source: str | Path | BinaryIO) -> BinaryIO:
     return gzip.GzipFile(fileobj=raw, mode="rb") if magic == GZIP_MAGIC else raw
 
 
-def unpacked_size(source: str | Path | BinaryIO, name: str, cap: int | None = None) -> int:
-    """Bytes of `source` once unpacked, counted chunk by chunk; DatasetError as soon as the
-    count passes `cap` (default `MAX_UNPACKED`) or the gzip stream is damaged. Rewinds an
-    open file afterwards."""
+def iter_lines(
+    source: str | Path | BinaryIO, name: str, cap: int | None = None
+) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each line, decoded as UTF-8 one line at a time; DatasetError
+    as soon as the unpacked bytes pass `cap` (default `MAX_UNPACKED`), a line is longer than
+    `MAX_LINE` or the gzip stream is damaged."""
     cap = MAX_UNPACKED if cap is None else cap
-    stream, total = _open(source), 0
-    try:
-        while chunk := stream.read(CHUNK):
-            total += len(chunk)
-            if total > cap:
-                raise DatasetError(
-                    f"{name}: unpacks to more than {cap >> 20} MB, the limit for a split"
-                )
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DatasetError(f"{name}: not a readable gzip file ({exc})") from None
-    finally:
-        if isinstance(source, (str, os.PathLike)):
-            stream.close()
-    if not isinstance(source, (str, os.PathLike)):
-        source.seek(0)
-    return total
-
-
-def iter_lines(source: str | Path | BinaryIO, name: str) -> Iterator[tuple[int, str]]:
-    """(line number, text) of each line, decoded as UTF-8 one line at a time; the caller
-    has checked the size with `unpacked_size`."""
-    stream, number = _open(source), 0
+    stream, number, total = _open(source), 0, 0
     try:
         while raw := stream.readline(MAX_LINE + 1):
-            number += 1
-            if len(raw) > MAX_LINE:
+            number, total = number + 1, total + len(raw)
+            if total > cap:
+                raise DatasetError(f"{name}: unpacks to more than {cap >> 20} MB, the limit")
+            if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
                 raise DatasetError(f"{name}:{number}: line longer than {MAX_LINE >> 10} KB")
             try:
                 text = raw.decode("utf-8")
@@ -79,6 +62,20 @@ def iter_lines(source: str | Path | BinaryIO, name: str) -> Iterator[tuple[int, 
     finally:
         if isinstance(source, (str, os.PathLike)):
             stream.close()
+        else:
+            source.seek(0)
+
+
+def check_split(source: str | Path | BinaryIO, name: str) -> int:
+    """Read the whole split once, keeping nothing, and return its number of triples: a file
+    that is too big, not UTF-8, or has a bad line anywhere is refused in a few MB of memory,
+    before anything is built from it or written."""
+    count = 0
+    for number, text in iter_lines(source, name):
+        count += split_triple(text, name, number) is not None
+    if not count:
+        raise DatasetError(f"{name}: empty split (no triples)")
+    return count
 
 
 def split_triple(text: str, name: str, number: int) -> tuple[str, str, str] | None:
@@ -105,7 +102,7 @@ def split_triple(text: str, name: str, number: int) -> tuple[str, str, str] | No
 def iter_triples(path: str | Path) -> Iterator[tuple[str, str, str]]:
     """The triples of a `.txt`/`.txt.gz` file, checked and streamed (see `read_triples`)."""
     name = str(path)
-    unpacked_size(path, name)
+    check_split(path, name)
     for number, text in iter_lines(path, name):
         triple = split_triple(text, name, number)
         if triple is not None:
@@ -114,19 +111,16 @@ def iter_triples(path: str | Path) -> Iterator[tuple[str, str, str]]:
 
 def copy_unpacked(source: BinaryIO, dest: Path, name: str) -> str:
     """Write `source` (plain or gzip) unpacked to `dest`, checking every line as a triple on
-    the way; returns the sha256 of the text. The size is checked before anything is
+    the way; returns the sha256 of the text. The file is checked whole before anything is
     written, and a refused file leaves no `dest` behind."""
-    unpacked_size(source, name)
-    digest, tmp, count = hashlib.sha256(), dest.with_name(f".{dest.name}.tmp"), 0
+    check_split(source, name)
+    digest, tmp = hashlib.sha256(), dest.with_name(f".{dest.name}.tmp")
     try:
         with open(tmp, "wb") as out:
-            for number, text in iter_lines(source, name):
-                count += split_triple(text, name, number) is not None
+            for _, text in iter_lines(source, name):
                 line = (text + "\n").encode("utf-8")
                 digest.update(line)
                 out.write(line)
-        if not count:
-            raise DatasetError(f"{name}: empty split (no triples)")
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
