@@ -97,6 +97,8 @@ def _check_contract(data: dict, path: Path) -> None:
         if not bool(torch.isfinite(t).all()):
             raise CheckpointError(f"{path}: field {name!r} holds NaN or infinite values")
     _check_widths(data, path)
+    if not isinstance(data.get("config", {}), dict):
+        raise CheckpointError(f"{path}: field 'config' must be a dict of settings")
     step = data.get("step", 0)
     if isinstance(step, bool) or not isinstance(step, int) or step < 0:
         raise CheckpointError(f"{path}: field 'step' must be a whole number >= 0, got {step!r}")

@@ -174,6 +174,7 @@ def test_synthetic_sizes_and_seeds_are_bounded(tmp_path, capsys):
         (lambda d: d.update(entities=list(range(len(d["entities"])))), ["entities"]),
         (lambda d: d.update(model=3), ["model"]),
         (lambda d: d.update(step=-4), ["step"]),
+        (lambda d: d.update(config=[1, 2]), ["config"]),
         (lambda d: d.pop("gamma"), ["gamma"]),
     ],
 )
