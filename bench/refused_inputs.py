@@ -1,7 +1,8 @@
 """Peak memory of the CLI on every kind of refused input (issue 17's target: < 500 MB each).
 
 Each case runs `python -m demix_core ...` in a fresh process that reports its own peak RSS
-(`resource.getrusage`), so the figure is what refusing that input costs, interpreter and
+(VmHWM of /proc/self/status: the high-water mark since exec; `ru_maxrss` would include the
+RSS of the forking parent), so the figure is what refusing that input costs, interpreter and
 torch included. Prints one line per case: peak MB, exit code and the error line.
 
     .venv/bin/python bench/refused_inputs.py
@@ -20,10 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 PEAK = """
-import json, resource, sys
+import json, sys
 from demix_core.cli import main
+def hwm():  # this process's peak RSS since exec (ru_maxrss would count the forking parent's)
+    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 code = main(sys.argv[1:])
-print(json.dumps({"code": code, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps({"code": code, "peak_mb": hwm()}))
 """
 
 
@@ -123,17 +127,20 @@ def main() -> None:
 
 
 UPLOAD = """
-import io, json, resource, sys
+import io, json, sys
 from pathlib import Path
 from demix_core.errors import DatasetError
 from demix_core.textio import copy_unpacked
+def hwm():  # this process's peak RSS since exec (ru_maxrss would count the forking parent's)
+    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 data = io.BytesIO(Path(sys.argv[1]).read_bytes())  # an upload arrives in memory, packed
 try:
     copy_unpacked(data, Path(sys.argv[2]), "train.txt.gz")
     err = "accepted"
 except DatasetError as e:
     err = f"error: {e}"
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = hwm()
 print(json.dumps({"peak_mb": peak, "err": err, "written": Path(sys.argv[2]).exists()}))
 """
 

@@ -66,10 +66,31 @@ def iter_lines(
             source.seek(0)
 
 
+def unpacked_size(source: str | Path | BinaryIO, name: str, cap: int | None = None) -> int:
+    """Bytes of `source` once unpacked, counted in 1 MB chunks and thrown away: a gzip bomb
+    is refused at the cap in about a second, before any per-line work."""
+    cap = MAX_UNPACKED if cap is None else cap
+    stream, total = _open(source), 0
+    try:
+        while chunk := stream.read(CHUNK):
+            total += len(chunk)
+            if total > cap:
+                raise DatasetError(f"{name}: unpacks to more than {cap >> 20} MB, the limit")
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DatasetError(f"{name}: not a readable gzip file ({exc})") from None
+    finally:
+        if isinstance(source, (str, os.PathLike)):
+            stream.close()
+        else:
+            source.seek(0)
+    return total
+
+
 def check_split(source: str | Path | BinaryIO, name: str) -> int:
-    """Read the whole split once, keeping nothing, and return its number of triples: a file
-    that is too big, not UTF-8, or has a bad line anywhere is refused in a few MB of memory,
+    """Read the whole split, keeping nothing, and return its number of triples: a file that
+    is too big, not UTF-8, or has a bad line anywhere is refused in a few MB of memory,
     before anything is built from it or written."""
+    unpacked_size(source, name)
     count = 0
     for number, text in iter_lines(source, name):
         count += split_triple(text, name, number) is not None

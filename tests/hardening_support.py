@@ -96,10 +96,13 @@ def gzip_bomb(path: Path, unpacked_mb: int) -> Path:
 
 
 PEAK = """
-import json, resource, sys
+import json, sys
 from demix_core.cli import main
+def hwm():  # this process's peak RSS since exec (ru_maxrss would count the forking parent's)
+    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 code = main(sys.argv[1:])
-print(json.dumps({"code": code, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps({"code": code, "peak_mb": hwm()}))
 """
 
 
