@@ -30,5 +30,6 @@ for path, title, icon, section in PAGES:
         sections.setdefault(section, []).append(page)
 navigation = st.navigation(sections)
 datasets.warm_up()  # torch and the training stack load while this page is drawn
-common.sidebar()
-navigation.run()
+# one error boundary for every page: a failure is a short message, never a traceback
+common.guarded(common.sidebar, where=st.sidebar)
+common.guarded(navigation.run)

@@ -232,18 +232,42 @@ def add_negatives_parser(subparsers) -> argparse.ArgumentParser:
 
 def audit_checkpoint(path, dataset: str, samplers: list[str], **kwargs) -> dict:
     """Load a checkpoint (weights only), check it matches the dataset, audit it."""
+    from types import SimpleNamespace
+
     from demix_core.checkpoint import check_matches, load_checkpoint, model_from_checkpoint
     from demix_core.data import load_dataset
+    from demix_core.validation import check_memory
 
     kg = load_dataset(dataset)
     data = load_checkpoint(path)
     check_matches(data, kg)
-    return audit_samplers(model_from_checkpoint(data).eval(), kg, samplers, **kwargs)
+    model = model_from_checkpoint(data).eval()
+    plan = SimpleNamespace(  # the training rule, with the audited positives as the batch
+        model=model.name,
+        dim=model.dim,
+        batch_size=min(kwargs.get("positives", 500), len(kg.train)),
+        negatives=kwargs.get("negatives", 64),
+    )
+    check_memory(plan, kg.num_entities, kg.num_relations)
+    return audit_samplers(model, kg, samplers, **kwargs)
+
+
+def _check_numbers(args) -> None:
+    """The audit's numbers: finite, in range, and its (P, K, De) scoring within memory (the
+    training rule, with P positives as the batch)."""
+    from demix_core.validation import check_number, check_seed
+
+    check_number("positives", args.positives, 1, integer=True)
+    check_number("negatives", args.negatives, 1, integer=True)
+    check_number("warmup", args.warmup, 0, integer=True)
+    check_number("adv_temperature", args.adv_temperature, 0)
+    check_seed("seed", args.seed)
 
 
 def run_negatives_command(args) -> int:
     from demix_core.sampling.options import sampler_options_from_args
 
+    _check_numbers(args)
     names = [s.strip() for s in args.samplers.split(",") if s.strip()]
     unknown = [s for s in names if s not in SAMPLERS]
     if unknown:

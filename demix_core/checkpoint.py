@@ -8,6 +8,7 @@ people download stays the plain embeddings.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -21,9 +22,12 @@ REQUIRED = ("model", "gamma", "entity_embedding", "relation_embedding", "entitie
 
 
 def atomic_save(obj, path: Path) -> None:
-    """torch.save to a temporary file in the same folder, then rename over `path`."""
+    """torch.save to a temporary file in the same folder, then rename over `path`; the
+    folder above `path`'s folder must exist."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # one level only: a run folder deleted while training must stay deleted, not be
+    # recreated around a lone checkpoint (the trainer reports it instead)
+    path.parent.mkdir(exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -56,12 +60,62 @@ def load_checkpoint(path: str | Path) -> dict:
     missing = [k for k in REQUIRED if k not in data]
     if missing:
         raise CheckpointError(f"{path}: missing field(s) {', '.join(missing)}")
-    if data["model"] not in SCORERS:
-        raise CheckpointError(f"{path}: unknown model {data['model']!r}")
-    ent, rel = data["entity_embedding"], data["relation_embedding"]
-    if ent.shape[0] != len(data["entities"]) or rel.shape[0] != len(data["relations"]):
-        raise CheckpointError(f"{path}: embedding rows do not match the entity/relation lists")
+    _check_contract(data, path)
     return data
+
+
+def _check_contract(data: dict, path: Path) -> None:
+    """The checkpoint contract, field by field: a file that loads but breaks it (wrong
+    shapes, types, NaN weights) would otherwise fail deep inside a model, or evaluate NaN
+    embeddings as a perfect MRR."""
+    model = data["model"]
+    if not isinstance(model, str) or model not in SCORERS:
+        raise CheckpointError(
+            f"{path}: field 'model' must be one of {', '.join(SCORERS)}, got {model!r}"
+        )
+    gamma = data["gamma"]
+    if isinstance(gamma, torch.Tensor) and gamma.numel() == 1:
+        gamma = gamma.item()
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not math.isfinite(gamma):
+        raise CheckpointError(f"{path}: field 'gamma' must be a finite number, got {gamma!r}")
+    for name in ("entities", "relations"):
+        names = data[name]
+        if not isinstance(names, (list, tuple)) or not all(isinstance(x, str) for x in names):
+            raise CheckpointError(f"{path}: field {name!r} must be a list of names (strings)")
+        if len(set(names)) != len(names):
+            raise CheckpointError(f"{path}: field {name!r} repeats a name")
+    for name, rows in (("entity_embedding", "entities"), ("relation_embedding", "relations")):
+        t = data[name]
+        if not isinstance(t, torch.Tensor) or not t.is_floating_point():
+            kind = t.dtype if isinstance(t, torch.Tensor) else type(t).__name__
+            raise CheckpointError(f"{path}: field {name!r} must be a float tensor, got {kind}")
+        if t.dim() != 2 or t.shape[0] != len(data[rows]) or t.shape[1] < 1:
+            raise CheckpointError(
+                f"{path}: field {name!r} must have shape ({len(data[rows])}, dim) for "
+                f"{len(data[rows])} {rows}, got {tuple(t.shape)}"
+            )
+        if not bool(torch.isfinite(t).all()):
+            raise CheckpointError(f"{path}: field {name!r} holds NaN or infinite values")
+    _check_widths(data, path)
+    if not isinstance(data.get("config", {}), dict):
+        raise CheckpointError(f"{path}: field 'config' must be a dict of settings")
+    step = data.get("step", 0)
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise CheckpointError(f"{path}: field 'step' must be a whole number >= 0, got {step!r}")
+
+
+def _check_widths(data: dict, path: Path) -> None:
+    """Entity and relation widths must be the model's at one `dim` (KGEModel's rule)."""
+    from demix_core.validation import embedding_widths
+
+    ent, rel = data["entity_embedding"].shape[1], data["relation_embedding"].shape[1]
+    dim = ent // 2 if SCORERS[data["model"]].complex_entities else ent
+    want = embedding_widths(data["model"], dim) if dim >= 1 else None
+    if want != (ent, rel):
+        raise CheckpointError(
+            f"{path}: field 'relation_embedding' has width {rel} and 'entity_embedding' "
+            f"width {ent}; a {data['model']} model of one dim needs widths {want}"
+        )
 
 
 def model_from_checkpoint(data: dict) -> KGEModel:

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
+import os
 import sys
 import time
 from pathlib import Path
 
-from demix_core.errors import DemixError
+from demix_core.errors import describe
 
 
 class ProgressBar:
     """A one-line text progress bar on stderr (silent when stderr is not a terminal unless
     forced), refreshed at most 5 times a second."""
 
-    def __init__(self, label: str, total: int, stream=sys.stderr):
-        self.label, self.total, self.stream = label, max(1, total), stream
+    def __init__(self, label: str, total: int, stream=None):
+        self.label, self.total, self.stream = label, max(1, total), stream or sys.stderr
         self.start, self.last = time.perf_counter(), 0.0
 
     def update(self, done: int, extra: str = "") -> None:
@@ -85,20 +85,26 @@ def _cmd_train(args) -> int:
     from demix_core.callbacks import ProgressCallback
     from demix_core.config import config_from_args
     from demix_core.data import load_dataset
-    from demix_core.training import train
+    from demix_core.runs.files import prepare_out
+    from demix_core.training import pick_device, train
+    from demix_core.validation import check_memory
 
     config = config_from_args(args)
     kg = load_dataset(config.dataset)
     for w in kg.warnings:
         print(f"warning: {w}", file=sys.stderr)
+    check_memory(config, kg.num_entities, kg.num_relations, pick_device(config.device))
     out = Path(args.out)
-    if out.exists() and any(out.iterdir()):
-        print(f"warning: {out} is not empty; replacing its run files", file=sys.stderr)
-        for name in ("metrics.jsonl", "train_state.pt", "checkpoint.pt", "config.json"):
-            (out / name).unlink(missing_ok=True)
-        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+    created = prepare_out(
+        out, args.overwrite, warn=lambda w: print(f"warning: {w}", file=sys.stderr)
+    )
     bar = ProgressCallback(ProgressBar("train", config.steps)) if not args.quiet else None
-    result = train(config, out, callbacks=[bar] if bar else [], kg=kg)
+    try:
+        result = train(config, out, callbacks=[bar] if bar else [], kg=kg)
+    except BaseException:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # leave no empty folder of ours behind a run that never started
+        raise
     _print_result(result, args.json)
     return 0
 
@@ -174,14 +180,24 @@ def _print_result(result: dict, as_json: bool) -> None:
         print(f"{key:>20}: {value:.4f}" if isinstance(value, float) else f"{key:>20}: {value}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error format: one line, then exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m demix_core", description=__doc__.split("\n")[0]
-    )
+    parser = _Parser(prog="python -m demix_core", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("train", help="train a KGE model")
     add_train_args(p)
     p.add_argument("--out", required=True, help="run folder to write")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty folder that is not a run folder (its other files are kept)",
+    )
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)
@@ -227,13 +243,33 @@ def _optional_commands(sub) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """The CLI's one error boundary: any failure is one line `error: ...` and exit 2
+    (`DEMIX_DEBUG=1` re-raises, for a traceback); a closed pipe (`runs list | head`) ends
+    quietly with 141, as a shell tool killed by SIGPIPE would."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error, already printed on one line
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.func(args) or 0)
-    except DemixError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if os.environ.get("DEMIX_DEBUG"):
+            raise
+        print(f"error: {describe(exc)}", file=sys.stderr)
+        return 2
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush into the closed pipe
+    does not print its own BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

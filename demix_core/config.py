@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from demix_core.errors import ConfigError
+from demix_core.validation import check_number, check_sampler_options, check_seed
 
 
 @dataclass(frozen=True)
@@ -60,33 +61,26 @@ class TrainConfig:
         return replace(self, **changes).validated()
 
     def validated(self) -> TrainConfig:
-        positive_ints = ("dim", "batch_size", "negatives", "steps", "log_every")
-        for name in positive_ints:
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(
-                    f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}"
-                )
+        """Every number finite and in range (errors name the flag). Memory bounds depend on
+        the dataset and the machine: `validation.check_memory` applies them."""
+        for name in ("dim", "batch_size", "negatives", "steps", "log_every"):
+            check_number(name, getattr(self, name), 1, integer=True)
         for name in ("eval_every", "early_stopping", "checkpoint_every"):
-            if int(getattr(self, name)) < 0:
-                raise ConfigError(
-                    f"--{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}"
-                )
-        if self.time_budget < 0:
-            raise ConfigError(f"--time-budget must be >= 0, got {self.time_budget}")
-        if not self.lr > 0:
-            raise ConfigError(f"--lr must be > 0, got {self.lr}")
-        if self.adv_temperature < 0:
-            raise ConfigError(f"--adv-temperature must be >= 0, got {self.adv_temperature}")
+            check_number(name, getattr(self, name), 0, integer=True)
+        check_seed("seed", self.seed)
+        check_number("gamma", self.gamma, 0, low_open=True)
+        check_number("lr", self.lr, 0, low_open=True)
+        for name in ("time_budget", "adv_temperature", "reg_weight"):
+            check_number(name, getattr(self, name), 0)
         if self.regularization not in ("none", "n3", "l2"):
             raise ConfigError(
                 f"--regularization must be none, n3 or l2, got {self.regularization!r}"
             )
-        if self.reg_weight < 0:
-            raise ConfigError(f"--reg-weight must be >= 0, got {self.reg_weight}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"--device must be auto, cpu or cuda, got {self.device!r}")
         if self.compile not in ("auto", "on", "off"):
             raise ConfigError(f"--compile must be auto, on or off, got {self.compile!r}")
+        check_sampler_options(self.sampler, dict(self.sampler_options or {}))
         return self
 
 

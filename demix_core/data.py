@@ -7,7 +7,6 @@ valid/test triple with an entity train never has is kept and counted, not droppe
 
 from __future__ import annotations
 
-import gzip
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,6 +16,7 @@ import numpy as np
 import torch
 
 from demix_core.errors import DatasetError
+from demix_core.textio import iter_triples
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "datasets"
 BUILTIN = ("nations", "umls", "kinships", "wn18rr", "fb15k-237")
@@ -87,27 +87,9 @@ def _split_file(folder: Path, split: str) -> Path:
 
 
 def read_triples(path: Path) -> list[tuple[str, str, str]]:
-    """Read `head<TAB>relation<TAB>tail` lines; errors name the file and line."""
-    raw = gzip.open(path, "rb").read() if path.suffix == ".gz" else path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DatasetError(f"{path}:{line}: not UTF-8 text ({exc.reason})") from None
-    triples = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = line.rstrip("\r").split("\t")
-        if len(parts) != 3 or not all(p.strip() for p in parts):
-            raise DatasetError(
-                f"{path}:{number}: expected 3 tab-separated columns "
-                f"(head, relation, tail), found {len(parts)}"
-            )
-        triples.append((parts[0].strip(), parts[1].strip(), parts[2].strip()))
-    if not triples:
-        raise DatasetError(f"{path}: empty split (no triples)")
-    return triples
+    """Read `head<TAB>relation<TAB>tail` lines (plain or gzip, unpacked as a stream under
+    `textio.MAX_UNPACKED`); errors name the file and line."""
+    return list(iter_triples(path))  # an empty split is refused there
 
 
 def load_folder(folder: Path, name: str | None = None) -> KG:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from demix_core import palette
+from demix_core.safe_text import plotly, plotly_all  # entity names are data, not markup
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -125,7 +126,7 @@ def pattern_figure(detail: dict) -> go.Figure:
             mode="markers",
             name="train answers (X)",
             marker=dict(size=10, color=COLORS["pattern positive"]),
-            text=pos["answer"],
+            text=plotly_all(pos["answer"]),
             hovertemplate="%{text}: %{x:.3f}<extra></extra>",
         ),
     ]
@@ -139,7 +140,7 @@ def pattern_figure(detail: dict) -> go.Figure:
                 y=["candidates"] * len(part),
                 mode="markers",
                 name=verdict,
-                text=part[detail["side"]] + " · " + part["known truth"],
+                text=plotly_all(part[detail["side"]] + " · " + part["known truth"]),
                 marker={
                     **marker,
                     "color": COLORS[verdict],
@@ -156,7 +157,7 @@ def pattern_figure(detail: dict) -> go.Figure:
     return _figure(
         traces,
         dict(
-            title=dict(text=f"{detail['query']}: answers and candidates"),
+            title=dict(text=f"{plotly(detail['query'])}: answers and candidates"),
             xaxis=dict(title=dict(text="score")),
             yaxis=dict(type="category"),
             height=280,
@@ -168,7 +169,8 @@ def pattern_figure(detail: dict) -> go.Figure:
 
 def _hover(df: pd.DataFrame) -> list[str]:
     return [
-        f"{q}<br>candidate <b>{c}</b> ({v}, {t}), score {s:.3f}<br>partner <b>{p}</b> "
+        f"{plotly(q)}<br>candidate <b>{plotly(c)}</b> ({v}, {t}), score {s:.3f}<br>"
+        f"partner <b>{plotly(p)}</b> "
         f"(label {pl:g})<br>mixed: score {ms:.3f}, soft label {sl:.2f}"
         for q, c, v, t, s, p, pl, ms, sl in zip(
             df["query"],
@@ -214,7 +216,7 @@ def projection_figure(
                 mode="markers",
                 name="entities",
                 marker=dict(size=4, color=COLORS["entity"]),
-                text=names,
+                text=plotly_all(names),
                 hoverinfo="text",
             )
         )

@@ -11,6 +11,7 @@ import numpy as np
 
 from demix_core import palette
 from demix_core.lens_plots import MIXED, _figure, _hover
+from demix_core.safe_text import plotly, plotly_all  # entity names are data, not markup
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,7 +77,7 @@ def query_map_figure(
         traces.append(
             dict(
                 type="scatter", x=xy[:, 0], y=xy[:, 1], mode="markers", name="entities",
-                marker=dict(size=5, color=C["entity"]), text=names, hoverinfo="text",
+                marker=dict(size=5, color=C["entity"]), text=plotly_all(names), hoverinfo="text",
                 customdata=np.asarray(ids),
             )
         )  # fmt: skip
@@ -88,7 +89,7 @@ def query_map_figure(
         partner = C["pattern positive"] if verdict == "MPN" else C["partner"]
         ring = dict(width=np.where(df["known truth"] == "known true", 3, 0), color=C["known FN"])
         arrows += _arrows(df, color, strong=verdict == "MPN")
-        labels = df["partner"].where(~df["partner"].duplicated(), "")
+        labels = plotly_all(df["partner"].where(~df["partner"].duplicated(), ""))
         traces += [
             _dotted(df, partner),
             _marks(
@@ -111,8 +112,8 @@ def query_map_figure(
         x, y, name = highlight
         traces.append(
             dict(
-                type="scatter", x=[x], y=[y], mode="markers+text", name=f"found: {name}",
-                text=[name], textposition="bottom center", hoverinfo="text",
+                type="scatter", x=[x], y=[y], mode="markers+text", name=f"found: {plotly(name)}",
+                text=[plotly(name)], textposition="bottom center", hoverinfo="text",
                 marker=dict(size=22, color="rgba(0,0,0,0)", line=dict(width=3, color=C["highlight"])),
             )
         )  # fmt: skip

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from demix_core import palette
+from demix_core.safe_text import plotly
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,7 +91,7 @@ def metric_traces(
                     type="scatter",
                     x=data[x].to_numpy(),
                     y=data[col].to_numpy(),
-                    name=name,
+                    name=plotly(name),  # a run's name is user text, not markup
                     mode="lines+markers" if kind == "eval" else "lines",
                     line=dict(color=color, dash="solid" if j == 0 else "dot"),
                 )

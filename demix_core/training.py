@@ -26,10 +26,15 @@ from demix_core.evaluation import FilterIndex, evaluate
 from demix_core.losses import kge_loss, subsampling_weights
 from demix_core.models import KGEModel
 from demix_core.sampling import build_sampler
+from demix_core.validation import check_memory
 
 
 class TrainingDiverged(DemixError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class RunFolderGone(DemixError):
+    """The run folder disappeared while training; nothing more is written."""
 
 
 class Callback:
@@ -141,7 +146,8 @@ class _Run:
         per_epoch = max(1, n // b)
         epoch, i = divmod(step, per_epoch)
         if self._order[0] != epoch:  # one permutation per epoch (FB15k-237: 2 ms to draw)
-            g = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
+            seed = (self.config.seed * 1_000_003 + epoch) % 2**64  # any 64-bit seed
+            g = torch.Generator().manual_seed(seed)
             self._order = (epoch, torch.randperm(n, generator=g).to(self.device))
         idx = self._order[1][i * b : (i + 1) * b]
         return self.train[idx], (self.subsample[idx] if self.subsample is not None else None)
@@ -163,7 +169,17 @@ class _Run:
         self.step, self.seconds = int(state["step"]), float(state["seconds"])
         self.best = (float(state["best"][0]), int(state["best"][1]))
 
+    def check_folder(self) -> None:
+        """Stop with a message when the run folder was deleted or moved while training:
+        writing on would recreate a folder with part of a run in it."""
+        if not self.out.is_dir():
+            raise RunFolderGone(
+                f"{self.out}: the run folder was deleted or moved while training, at step "
+                f"{self.step}; the run stopped without writing anything more"
+            )
+
     def save(self, callbacks, keep: bool = False) -> Path:
+        self.check_folder()
         ckpt = checkpoint_dict(self.model, self.kg, self.config.to_dict(), self.step)
         path = self.out / "checkpoint.pt"
         atomic_save(ckpt, path)
@@ -195,6 +211,8 @@ def train(
     """Train to `config.steps`; returns {"status": "done"|"cancelled", "step", ...test metrics}."""
     config = config.validated()
     out = Path(out_dir)
+    kg = kg or load_dataset(config.dataset)
+    check_memory(config, kg.num_entities, kg.num_relations, pick_device(config.device))
     run = _Run(config, out, kg)  # validates dataset, model and sampler before any file is written
     out.mkdir(parents=True, exist_ok=True)
     state_path = out / "train_state.pt"
@@ -269,6 +287,7 @@ def _loop(run: _Run, loss_fn, callbacks, fh) -> dict:
             if cfg.measure_truth:
                 record.update(truth_stats(run.index, pos, neg))
             last_t, last_step = now, run.step
+            run.check_folder()
             _write(fh, record)
             for cb in callbacks:
                 cb.on_step(run.step, record)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from demix_core import analysis, mapview
 from demix_core.lens import remix, repartition
+from demix_core.safe_text import md
 from pages import lens_common as lc
 
 lc.common.route_through_app()
@@ -98,7 +99,7 @@ if view == "one query":
         d = mapview.entity_detail(result, kg, table_np, int(row), entity)
         a, b = st.columns([2, 1])
         a.markdown(
-            f"**{d['name']}**: score {d['score']:.3f} for {queries[int(row)]} "
+            f"**{md(d['name'])}**: score {d['score']:.3f} for {md(queries[int(row)])} "
             f"(tau {d['tau']:.3f}); {d['verdict']}."
         )
         b.dataframe(d["nearest"], hide_index=True, column_config={"entity": "nearest entities"})

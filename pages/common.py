@@ -3,9 +3,12 @@ survive a page change, incremental metrics reads, and the small tables the pages
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -13,9 +16,10 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from demix_core.errors import DemixError
+from demix_core.errors import DemixError, describe
 from demix_core.runs import RunStore, StoreError, default_home
 from demix_core.runs.files import METRICS
+from demix_core.safe_text import code, md
 
 GLOSSARY = {
     "Negative sampling": "A KGE model learns from true triples (h, r, t) and from *negatives* "
@@ -76,6 +80,42 @@ def route_through_app(entry: bool = False) -> None:
         st.rerun()
 
 
+# --------------------------------------------------------------------------- errors
+
+log = logging.getLogger("demix_lab")
+
+
+def show_failure(exc: Exception, where=st) -> None:
+    """One short message for a failure: what is wrong and what to do, never a traceback.
+    Unexpected errors keep their details (server paths, internals) for the server log."""
+    if not isinstance(exc, (DemixError, OSError, MemoryError)):
+        log.error("page failed", exc_info=exc)
+    where.error(md(describe(exc, internals=False)), icon=":material/error:")
+
+
+def guarded(draw: Callable[[], object], where=st) -> None:
+    """Run `draw` (the sidebar, or the page via navigation.run) behind the app's error
+    boundary. st.stop/st.rerun are BaseExceptions and pass through untouched."""
+    try:
+        draw()
+    except Exception as exc:
+        show_failure(exc, where)
+
+
+def guard(fragment: Callable) -> Callable:
+    """The error boundary for an `st.fragment`: a fragment's own reruns do not go through
+    app.py, so a live view that fails there would otherwise show Streamlit's error box."""
+
+    @functools.wraps(fragment)
+    def wrapper(*args, **kwargs):
+        try:
+            return fragment(*args, **kwargs)
+        except Exception as exc:
+            show_failure(exc)
+
+    return wrapper
+
+
 @st.cache_resource(show_spinner=False)
 def _store(home: str) -> RunStore:
     return RunStore(home)
@@ -118,7 +158,7 @@ def sidebar() -> None:
     runs = s.records()
     counts = pd.Series([r["status"] for r in runs]).value_counts().to_dict() if runs else {}
     with st.sidebar:
-        st.caption(f"Run store `{s.home}`")
+        st.caption(f"Run store {code(s.home)}")
         busy = {k: counts.get(k, 0) for k in ("running", "queued")}
         if any(busy.values()):
             st.caption(" · ".join(f"{n} {k}" for k, n in busy.items()))
@@ -136,7 +176,7 @@ def field_error(err: Exception) -> str:
     text = str(err)
     match = re.search(r"--([a-z][a-z-]*)", text)
     label = FIELDS.get(match.group(1)) if match else None
-    return f"**{label}**: {text}" if label else text
+    return f"**{label}**: {md(text)}" if label else md(text)
 
 
 # A first visit's demo: about a minute per run on 2 CPU cores, with a valid MRR point
@@ -403,7 +443,7 @@ def run_actions(s: RunStore, run: dict) -> None:
                 st.session_state["confirm_delete"] = rid
             if st.session_state.get("confirm_delete") == rid:
                 act.warning(
-                    f"Delete {run['name']} and its folder `{s.run_dir(rid)}`? "
+                    f"Delete {md(run['name'])} and its folder {code(s.run_dir(rid))}? "
                     "This cannot be undone."
                 )
                 yes, no = act.columns(2)
@@ -415,7 +455,7 @@ def run_actions(s: RunStore, run: dict) -> None:
                     st.session_state.pop("confirm_delete")
                     st.rerun()
     except StoreError as e:
-        act.error(str(e))
+        act.error(md(e))
 
 
 def downloads(s: RunStore, run_id: str) -> None:

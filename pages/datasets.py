@@ -4,12 +4,11 @@ widgets with safe handling of uploaded splits."""
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import importlib
-import io
 import json
 import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -17,8 +16,12 @@ import streamlit as st
 
 from demix_core.errors import DemixError
 from demix_core.runs import user_cache_dir
+from demix_core.safe_text import code, md
 from pages.common import store
 
+# The largest integer a browser's number field holds exactly (2**53 - 1): the form's seed
+# bound; the CLI takes any 64-bit seed.
+MAX_FORM_SEED = 2**53 - 1
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "datasets"  # = demix_core.data.ASSETS
 
 
@@ -68,35 +71,29 @@ def dataset_stats(name: str) -> dict:
 
 # --------------------------------------------------------------------------- uploads
 
-MAX_UNPACKED = 500 * 2**20  # a .gz upload may not unpack past this (no decompression bombs)
-
 
 def save_upload(files: dict) -> Path:
     """Write uploaded splits (`{"train": UploadedFile, ...}`) as plain text under the store's
-    `uploads/<content hash>/`; the bytes are only ever read as text by `load_dataset`."""
-    from demix_core.errors import DatasetError
+    `uploads/<content hash>/`; the bytes are only ever read as text by `load_dataset`.
 
-    data = {}
-    for split, f in files.items():
-        raw = f.getvalue()
-        if raw[:2] == b"\x1f\x8b":
-            try:
-                raw = gzip.GzipFile(fileobj=io.BytesIO(raw)).read(MAX_UNPACKED + 1)
-            except (OSError, EOFError) as e:
-                raise DatasetError(f"{f.name}: not a readable gzip file ({e})") from None
-            if len(raw) > MAX_UNPACKED:
-                raise DatasetError(f"{f.name}: unpacks to more than {MAX_UNPACKED >> 20} MB")
-        data[split] = raw
-    digest = hashlib.sha256()
-    for split in sorted(data):
-        digest.update(split.encode() + hashlib.sha256(data[split]).digest())
-    folder = store().home / "uploads" / digest.hexdigest()[:16]
-    folder.mkdir(parents=True, exist_ok=True)
-    for split, raw in data.items():
-        tmp = folder / f".{split}.tmp"
-        tmp.write_bytes(raw)
-        tmp.replace(folder / f"{split}.txt")
-    return folder
+    Each file is unpacked as a stream under `textio.MAX_UNPACKED` (the CLI's cap, counted
+    before anything is written) and checked line by line while it is written."""
+    from demix_core.textio import copy_unpacked
+
+    uploads = store().home / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".upload-", dir=uploads))
+    try:
+        digest = hashlib.sha256()
+        for split in sorted(files):
+            text_hash = copy_unpacked(files[split], work / f"{split}.txt", files[split].name)
+            digest.update(split.encode() + bytes.fromhex(text_hash))
+        folder = uploads / digest.hexdigest()[:16]
+        if not folder.is_dir():
+            work.rename(folder)
+        return folder
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def dataset_picker() -> str | None:
@@ -104,6 +101,7 @@ def dataset_picker() -> str | None:
     Returns the `load_dataset` name, or None while there is no loadable choice (the reason
     is shown)."""
     from demix_core.data import BUILTIN
+    from demix_core.synthetic import MAX_ENTITIES, MIN_ENTITIES
 
     kinds = ["built-in", "synthetic", "upload"]
     source = st.radio("Dataset", kinds, key="train_source", horizontal=True)
@@ -112,31 +110,38 @@ def dataset_picker() -> str | None:
         dataset = st.selectbox("Built-in dataset", BUILTIN, key="train_builtin")
     elif source == "synthetic":
         a, b, c = st.columns(3)
-        n = a.number_input("Entities", min_value=16, max_value=200_000, key="train_entities")
+        low, high = MIN_ENTITIES, MAX_ENTITIES
+        n = a.number_input("Entities", min_value=low, max_value=high, key="train_entities")
         h = b.slider("Hidden fraction", 0.05, 0.95, step=0.05, key="train_hidden")
-        s = c.number_input("Graph seed", min_value=0, step=1, key="train_synth_seed")
+        s = c.number_input(
+            "Graph seed", min_value=0, max_value=MAX_FORM_SEED, key="train_synth_seed"
+        )
         dataset = f"synthetic:entities={n},hidden={h:g},seed={s}"
     else:
         st.caption("Tab-separated `head relation tail` lines, plain text or gzip, 50 MB a file.")
         splits = ("train", "valid", "test")
         columns = zip(splits, st.columns(3))
         files = {x: c.file_uploader(x, type=["txt", "tsv", "gz"]) for x, c in columns}
-        if all(files.values()):
-            try:
+        uploaded = tuple(f.file_id for f in files.values() if f is not None)
+        if len(uploaded) == 3 and st.session_state.get("train_upload_ids") != uploaded:
+            try:  # once per set of files, not on every rerun of the page
                 st.session_state["train_upload"] = str(save_upload(files))
+                st.session_state["train_upload_ids"] = uploaded
             except DemixError as e:
-                st.error(str(e))
+                st.session_state.pop("train_upload", None)
+                st.error(md(e))
         dataset = st.session_state.get("train_upload")
         if dataset:
-            st.caption(f"Using the uploaded splits in `{dataset}`.")
+            st.caption(f"Using the uploaded splits in {code(dataset)}.")
     if dataset:
         try:
             stats = dataset_stats(dataset)
         except DemixError as e:
-            st.error(str(e))
+            st.error(md(e))
             if source == "upload":  # keep no folder that cannot be trained on
                 shutil.rmtree(dataset, ignore_errors=True)
                 st.session_state.pop("train_upload", None)
+                st.session_state.pop("train_upload_ids", None)
             return None
         skip = ("name", "unseen_valid", "unseen_test")
         st.caption(" · ".join(f"{v:,} {k}" for k, v in stats.items() if v and k not in skip))

@@ -13,6 +13,7 @@ import streamlit as st
 from demix_core import analysis, urlstate
 from demix_core.errors import DemixError
 from demix_core.projection import Projection, fit_projection, load_umap, numba_cache_dir
+from demix_core.safe_text import code, md
 from pages import common
 
 numba_cache_dir()  # before anything imports umap, so its JIT is compiled only once
@@ -90,7 +91,7 @@ def restore(page: str) -> None:
         if (arrived or widget not in st.session_state) and value is not None:
             st.session_state[widget] = value
     for notice in st.session_state.pop("url_notices", []):
-        st.warning(f"This link: {notice}", icon=":material/link_off:")
+        st.warning(f"This link: {md(notice)}", icon=":material/link_off:")
 
 
 def fall_back(name: str, options: list, what: str, default=None):
@@ -103,7 +104,7 @@ def fall_back(name: str, options: list, what: str, default=None):
     asked = st.session_state.get("url_asked", {})
     if name in asked and asked.pop(name) == value:
         _, notice = urlstate.pick(value, options, what, chosen)
-        st.warning(f"This link: {notice}", icon=":material/link_off:")
+        st.warning(f"This link: {md(notice)}", icon=":material/link_off:")
     put(name, chosen)
     return chosen
 
@@ -155,12 +156,12 @@ def pick_source() -> tuple | None:
         homes[r["id"]] = shelf
     path = st.session_state.get("lens_file")  # a plain key: it outlives page changes
     if path:
-        st.caption(f"Using the checkpoint file `{path}`.")
+        st.caption(f"Using the checkpoint file {code(path)}.")
         if st.button("Use a run from the store instead"):
             st.session_state["lens_file"] = None
             st.rerun()
         if not Path(path).is_file():
-            st.error(f"`{path}` is gone.")
+            st.error(f"{code(path)} is gone.")
             return None
         return ("file", path, Path(path).stat().st_mtime)
     if not runs:
@@ -211,10 +212,11 @@ def _empty_state(s) -> None:
         if Path(typed).is_file():
             st.session_state["lens_file"] = typed
             st.rerun()
-        st.error(f"`{typed}`: no such file")
+        st.error(f"{code(typed)}: no such file")
 
 
 @st.fragment(run_every=2.0)
+@common.guard
 def _wait_for(run_id: str) -> None:
     """Progress of the demo run; the whole page redraws once its first checkpoint exists."""
     run = common.store().get(run_id)
@@ -222,7 +224,7 @@ def _wait_for(run_id: str) -> None:
         run["progress"], text=f"Demo run: {run['status']}, step {run['step']}/{run['steps']}"
     )
     if run["error"]:
-        st.error(run["error"])
+        st.error(md(run["error"]))
     if common.store().checkpoint_steps(run_id):
         st.rerun()
 
@@ -248,7 +250,7 @@ def model_and_kg(source: tuple):
     try:
         return load(source)
     except (DemixError, OSError) as e:
-        st.error(f"Cannot open this checkpoint: {e}")
+        st.error(f"Cannot open this checkpoint: {md(e)}")
         st.stop()
 
 
@@ -283,7 +285,7 @@ def positives(source: tuple, spec: analysis.PositivesSpec):
     try:
         return analysis.select_positives(kg, spec)
     except DemixError as e:
-        st.error(str(e))
+        st.error(md(e))
         st.stop()
 
 

@@ -8,6 +8,7 @@ from demix_core import analysis, lens_plots, lesson, urlstate
 from demix_core.examples import DATASETS, example_id
 from demix_core.lens import remix, repartition
 from demix_core.plots import false_negative_diagram
+from demix_core.safe_text import md
 from pages import common
 from pages import lens_common as lc
 
@@ -40,7 +41,7 @@ if st.session_state.get("lens_page") != "lesson":  # arrived: a URL's values win
         st.session_state.pop(widget, None)
     for text in [*notices, notice, notice2]:
         if text:
-            st.warning(f"This link: {text}", icon=":material/link_off:")
+            st.warning(f"This link: {md(text)}", icon=":material/link_off:")
 step = st.session_state["lesson_step"]
 
 
@@ -77,7 +78,7 @@ def slider(name: str, label: str, hi: float, step_: float) -> float:
 
 
 def takeaway(text: str) -> None:
-    st.info(text, icon=":material/lightbulb:")
+    st.info(md(text), icon=":material/lightbulb:")  # sentences quote entity names
 
 
 def step_1() -> None:
@@ -105,7 +106,7 @@ def evidence_box(name: str) -> None:
     if record is None:
         return
     box = st.container(border=True)
-    box.markdown(f":material/science: {lesson.evidence_sentence(name, record)}")
+    box.markdown(f":material/science: {md(lesson.evidence_sentence(name, record))}")
     box.page_link(
         "pages/results.py",
         label=f"The {name} experiment on the Results page",
@@ -153,7 +154,8 @@ def step_5() -> None:
     )
     st.plotly_chart(lc.query_figure(layout, plain, "PCA", None), key="lesson_map")
     st.caption(
-        f"One query, {analysis.query_labels(kg, result.positives, result.head)[row]}, at mu = {mu:g}."
+        f"One query, {md(analysis.query_labels(kg, result.positives, result.head)[row])}, "
+        f"at mu = {mu:g}."
     )
 
 

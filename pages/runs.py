@@ -5,6 +5,7 @@ import streamlit as st
 from demix_core import plots
 from demix_core.runs import StoreError
 from demix_core.runs.db import ACTIVE
+from demix_core.safe_text import md
 from pages import common
 
 common.route_through_app()
@@ -30,6 +31,7 @@ live = shape(own)[1]
 
 
 @st.fragment(run_every=POLL_S if live else None)
+@common.guard
 def overview() -> None:
     t0 = common.poll_start()
     records = store.records()
@@ -38,7 +40,9 @@ def overview() -> None:
             elapsed, remaining = common.timing(r)
             when = f"{common.duration(elapsed)} elapsed" if elapsed is not None else "waiting"
             left = f", about {common.duration(remaining)} left" if remaining else ""
-            text = f"**{r['name']}**: {r['status']}, step {r['step']}/{r['steps']}, {when}{left}"
+            text = (
+                f"**{md(r['name'])}**: {r['status']}, step {r['step']}/{r['steps']}, {when}{left}"
+            )
             st.progress(r["progress"], text=text)
     table = common.runs_table(records)
     progress = st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0)
@@ -69,6 +73,7 @@ run = runs[ids.index(run_id)]
 
 
 @st.fragment(run_every=POLL_S if run["status"] in ACTIVE else None)
+@common.guard
 def detail() -> None:
     t0 = common.poll_start()
     try:
@@ -89,7 +94,7 @@ def detail() -> None:
     if plots.has_false_negative_metrics(frame):
         st.plotly_chart(plots.false_negative_figure(series), key=f"fn_{run_id}")
     if current["error"]:
-        st.warning(current["error"])
+        st.warning(md(current["error"]))
     common.downloads(common.home_of(run_id), run_id)
     common.poll_cost(t0)
     if current["status"] != run["status"]:

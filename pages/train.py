@@ -6,6 +6,8 @@ from demix_core.config import make_config, recommended, recommended_demix
 from demix_core.errors import DemixError
 from demix_core.models import SCORERS
 from demix_core.sampling import SAMPLERS
+from demix_core.training import pick_device
+from demix_core.validation import check_memory
 from pages import common, datasets
 
 common.route_through_app()
@@ -35,7 +37,7 @@ NUMBERS = (  # (config field, label, widget limits); validation beyond these is 
     ("lr", "Learning rate", dict(min_value=0.0, step=1e-4, format="%.5f")),
     ("eval_every", "Validate every", dict(min_value=0, step=100)),
     ("adv_temperature", "Adversarial temperature", dict(min_value=0.0, step=0.5)),
-    ("seed", "Seed", dict(min_value=0, step=1)),
+    ("seed", "Seed", dict(min_value=0, max_value=datasets.MAX_FORM_SEED, step=1)),
 )
 common.restore(KEYS, DEFAULTS)
 st.title("Train")
@@ -82,7 +84,10 @@ config = None
 if dataset:
     try:
         common.check_sampler(sampler, options)
-        config = make_config(dataset, model, sampler, sampler_options=options, **values)
+        checked = make_config(dataset, model, sampler, sampler_options=options, **values)
+        stats = datasets.dataset_stats(dataset)  # the CLI's memory rule, on the same estimate
+        check_memory(checked, stats["entities"], stats["relations"], pick_device(checked.device))
+        config = checked
     except DemixError as e:
         st.error(common.field_error(e))
 if st.button("Submit run", type="primary", disabled=config is None):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from demix_core.runs.api import RunStore, default_home
 from demix_core.runs.sweep import parse_grid
+from demix_core.validation import check_number
 
 SHOW_KEYS = ("id", "name", "group", "status", "step", "steps", "progress", "pid", "metrics",
              "final", "error", "checkpoint_step", "dir")  # fmt: skip
@@ -75,23 +76,40 @@ def _queue_flags(p: argparse.ArgumentParser) -> None:
 
 def run_runs_command(args: argparse.Namespace) -> int:
     """Run a parsed `runs` command; return the exit code. `DemixError`s propagate."""
+    if getattr(args, "wait", None) is not None:
+        check_number("wait", args.wait, 0, 7 * 24 * 3600)
+    if getattr(args, "steps", None) is not None and args.runs_command == "resume":
+        check_number("steps", args.steps, 1, integer=True)
+    if getattr(args, "max_workers", None) is not None:
+        check_number("max_workers", args.max_workers, 1, 1024, integer=True)
     store = RunStore(args.home or default_home())
     return COMMANDS[args.runs_command](store, args)
 
 
-def _submit(store: RunStore, args: argparse.Namespace) -> int:
-    from demix_core.training import config_from_args
+def _checked_config(args: argparse.Namespace):
+    """The run's config from flags, refused now (not when a worker starts it) if a step
+    would not fit in memory; and its name, free of control characters."""
+    from demix_core.data import load_dataset
+    from demix_core.training import config_from_args, pick_device
+    from demix_core.validation import check_memory, check_name
 
-    run_id = store.submit(config_from_args(args), name=args.name, start=not args.no_start)
+    config = config_from_args(args)
+    kg = load_dataset(config.dataset)
+    check_memory(config, kg.num_entities, kg.num_relations, pick_device(config.device))
+    if args.name is not None:
+        check_name("name", args.name)
+    return config
+
+
+def _submit(store: RunStore, args: argparse.Namespace) -> int:
+    run_id = store.submit(_checked_config(args), name=args.name, start=not args.no_start)
     print(json.dumps({"id": run_id}) if args.json else f"queued {run_id}")
     return 0
 
 
 def _sweep(store: RunStore, args: argparse.Namespace) -> int:
-    from demix_core.training import config_from_args
-
     grid = parse_grid(args.grid)
-    group = store.sweep(config_from_args(args), grid, name=args.name, start=not args.no_start)
+    group = store.sweep(_checked_config(args), grid, name=args.name, start=not args.no_start)
     ids = [r["id"] for r in store.records(group)][::-1]
     if args.json:
         print(json.dumps({"group": group, "ids": ids}))

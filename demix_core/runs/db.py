@@ -74,16 +74,45 @@ class StoreError(DemixError):
 
 
 def connect(home: Path) -> sqlite3.Connection:
-    """Open (creating and migrating if needed) the catalogue under `home`."""
-    home.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(home / DB_NAME, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    migrate(conn)
+    """Open (creating and migrating if needed) the catalogue under `home`; a store that
+    cannot be opened or is damaged is a StoreError saying what to do."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(home / DB_NAME, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except (OSError, sqlite3.Error) as exc:
+        raise store_error(home, exc) from None
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        # a truncated file opens fine and fails at the first missing page: look at all of
+        # them now (a few ms for a catalogue), so the damage is reported here, once
+        (check,) = conn.execute("PRAGMA quick_check(1)").fetchone()
+        if check != "ok":
+            raise sqlite3.DatabaseError(check)
+        migrate(conn)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise store_error(home, exc) from None
     return conn
+
+
+def store_error(home: Path, exc: BaseException) -> StoreError:
+    """What to tell the user about a catalogue that SQLite or the file system refused."""
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    db_file = home / DB_NAME
+    damaged = ("malformed", "not a database", "corrupt", "disk image", "*** in database")
+    if isinstance(exc, sqlite3.DatabaseError) and any(w in detail for w in damaged):
+        return StoreError(
+            f"the run store at {db_file} is damaged: {detail}; move it aside (for example "
+            f"rename it to {DB_NAME}.damaged) and a new, empty store is made in its place"
+        )
+    return StoreError(
+        f"the run store at {home} cannot be opened: {detail}; check that the folder is "
+        "writable, or choose another store with --home or DEMIX_HOME"
+    )
 
 
 def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from demix_core.errors import CheckpointError
+from demix_core.errors import CheckpointError, ConfigError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -114,3 +114,69 @@ def saved_step(run_dir: Path) -> int:
         raise CheckpointError(
             f"{path}: cannot resume, the training state is truncated or corrupt ({detail})"
         ) from None
+
+
+# Files a run folder may hold, all written by DeMix Lab (training, the worker, the server).
+RUN_FILES = ("config.json", METRICS, CHECKPOINT, TRAIN_STATE, "worker.log", "error.log")
+
+
+def _ours(entry: Path) -> bool:
+    """Whether `entry` of a folder is a file DeMix Lab writes into a run folder."""
+    leftovers = tuple(f".{name}." for name in RUN_FILES)  # an interrupted atomic write
+    if entry.name in RUN_FILES or entry.name.startswith(leftovers):
+        return entry.is_file()
+    if entry.name == CHECKPOINT_DIR and entry.is_dir():
+        return all(_STEP_FILE.fullmatch(p.name) and p.is_file() for p in entry.iterdir())
+    return False
+
+
+def is_run_folder(folder: Path) -> bool:
+    """A folder DeMix Lab wrote: a readable config.json and nothing but run files."""
+    try:
+        json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return all(_ours(p) for p in folder.iterdir())
+
+
+def prepare_out(out: Path, overwrite: bool = False, warn=lambda text: None) -> bool:
+    """Make `out` ready for a fresh run; True if it was created here.
+
+    A missing folder is created; an empty one or one of our run folders is reused, its
+    earlier run files removed. Any other non-empty folder is refused unless `overwrite`,
+    and even then only the files a run writes are replaced: nothing else is deleted. The
+    folder must be writable, which is checked now rather than after training."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: is a file, not a folder; choose a folder")
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    entries = sorted(out.iterdir())
+    if entries and not is_run_folder(out):
+        if not overwrite:
+            shown = ", ".join(p.name for p in entries[:5]) + (", ..." if len(entries) > 5 else "")
+            raise ConfigError(
+                f"--out {out}: the folder is not empty and is not a DeMix run folder (it holds "
+                f"{shown}); choose another folder, or pass --overwrite to write the run files "
+                "there (other files are kept)"
+            )
+        warn(f"{out} is not a run folder; replacing only the files a run writes")
+    elif entries:
+        warn(f"{out} holds an earlier run; replacing its run files")
+    _remove_run_files(out)
+    fd, probe = tempfile.mkstemp(dir=out, prefix=".write-test.")  # PermissionError if read-only
+    os.close(fd)
+    os.unlink(probe)
+    return created
+
+
+def _remove_run_files(out: Path) -> None:
+    for name in RUN_FILES:
+        if (out / name).is_file():
+            (out / name).unlink()
+    folder = out / CHECKPOINT_DIR
+    if folder.is_dir():
+        for p in folder.iterdir():
+            if _STEP_FILE.fullmatch(p.name) and p.is_file():
+                p.unlink()
+        if not any(folder.iterdir()):
+            folder.rmdir()

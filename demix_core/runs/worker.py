@@ -144,6 +144,8 @@ def run_one(home: Path, run_id: str, train_fn: TrainFn = train) -> str:
 
 def _train(train_fn: TrainFn, row: dict, run_dir: Path, cb: RunCallback) -> tuple:
     """(status, error text, final metrics) of one training call; never raises for bad runs."""
+    if not run_dir.is_dir():  # training would recreate it with part of a run in it
+        return "failed", f"the run folder {run_dir} is gone (deleted or moved); not trained", {}
     try:
         config = TrainConfig.from_dict(row["config"])
         resume = bool(row["resume"]) and (run_dir / files.TRAIN_STATE).is_file()
@@ -155,6 +157,8 @@ def _train(train_fn: TrainFn, row: dict, run_dir: Path, cb: RunCallback) -> tupl
     except (TrainingDiverged, DemixError) as e:
         return "failed", str(e), {}
     except Exception as e:
+        if not run_dir.is_dir():
+            return "failed", f"{type(e).__name__}: {e} (the run folder is gone)", {}
         (run_dir / "error.log").write_text(traceback.format_exc())
         return "failed", f"{type(e).__name__}: {e} (traceback in error.log)", {}
     cb.step = int(result.get("step", cb.step))

@@ -14,6 +14,7 @@ import torch
 
 from demix_core.data import KG, KGIndex, corrupt
 from demix_core.errors import ConfigError
+from demix_core.validation import check_finite_fields
 
 
 @dataclass
@@ -58,7 +59,9 @@ def make_options(cls: type, values: dict, sampler: str):
     if unknown:
         hint = f" (known: {', '.join(sorted(known))})" if known else " (it takes no options)"
         raise ConfigError(f"sampler {sampler!r}: unknown option(s) {', '.join(unknown)}{hint}")
-    return cls(**values)
+    options = cls(**values)
+    check_finite_fields(options, f"sampler {sampler}")
+    return options
 
 
 class Sampler:
