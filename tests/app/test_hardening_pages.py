@@ -89,8 +89,13 @@ def test_an_unexpected_error_shows_no_details(home, monkeypatch):
         (lambda d: d["entity_embedding"].fill_(float("nan")), "NaN"),
     ],
 )
-def test_a_broken_checkpoint_typed_on_the_mpne_page_is_a_message(home, tmp_path, change, field):
+def test_a_broken_checkpoint_typed_on_the_mpne_page_is_a_message(
+    home, tmp_path, monkeypatch, change, field
+):
     from hardening_support import nations_checkpoint
+
+    # the file field is offered when there is no run and no example to pick
+    monkeypatch.setenv("DEMIX_EXAMPLES", str(tmp_path / "no_examples"))
 
     data = nations_checkpoint()
     change(data)
