@@ -251,7 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help (0) or a usage error, already printed on one line
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a reader that left after the last write breaks the pipe here
+        return code
     except BrokenPipeError:
         _silence_stdout()
         return 141
