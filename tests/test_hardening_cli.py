@@ -318,7 +318,9 @@ def test_runs_list_into_a_closed_pipe_ends_quietly(tmp_path):
     assert proc.stdout.readline().startswith(b"id")  # what `| head -1` reads, then it leaves
     proc.stdout.close()
     err = proc.stderr.read().decode()
-    assert proc.wait(timeout=60) == 141 and err == "", err
+    # 141 when the list was still being written as the reader left; 0 when every row already
+    # sat in the pipe's buffer (a race on a busy machine). Quiet either way.
+    assert proc.wait(timeout=60) in (0, 141) and err == "", err
 
 
 def test_a_run_name_with_control_characters_is_refused(tmp_path, capsys):
