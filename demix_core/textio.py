@@ -5,6 +5,7 @@ characters. Nothing here holds a whole file in memory: a refused file costs a fe
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
@@ -61,8 +62,7 @@ def iter_lines(
     soon as the unpacked bytes pass `cap` (default `MAX_UNPACKED`), a line is longer than
     `MAX_LINE` or the gzip stream is damaged."""
     cap = MAX_UNPACKED if cap is None else cap
-    stream = _open(source)
-    try:
+    with _reading(source, name) as stream:
         for number, raw in enumerate(_raw_lines(stream, name, cap), start=1):
             if len(raw) > MAX_LINE:
                 raise DatasetError(f"{name}:{number}: line longer than {MAX_LINE >> 10} KB")
@@ -71,6 +71,15 @@ def iter_lines(
             except UnicodeDecodeError as exc:
                 raise DatasetError(f"{name}:{number}: not UTF-8 text ({exc.reason})") from None
             yield number, text.removesuffix("\r")
+
+
+@contextlib.contextmanager
+def _reading(source: str | Path | BinaryIO, name: str):
+    """`source` opened for reading: a bad gzip stream is a DatasetError naming `name`; a
+    path is closed afterwards, a caller's stream rewound for the next pass."""
+    stream = _open(source)
+    try:
+        yield stream
     except (OSError, EOFError, zlib.error) as exc:
         raise DatasetError(f"{name}: not a readable gzip file ({exc})") from None
     finally:
@@ -84,19 +93,12 @@ def unpacked_size(source: str | Path | BinaryIO, name: str, cap: int | None = No
     """Bytes of `source` once unpacked, counted in 1 MB chunks and thrown away: a gzip bomb
     is refused at the cap in about a second, before any per-line work."""
     cap = MAX_UNPACKED if cap is None else cap
-    stream, total = _open(source), 0
-    try:
+    total = 0
+    with _reading(source, name) as stream:
         while chunk := stream.read(CHUNK):
             total += len(chunk)
             if total > cap:
                 raise DatasetError(f"{name}: unpacks to more than {cap >> 20} MB, the limit")
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DatasetError(f"{name}: not a readable gzip file ({exc})") from None
-    finally:
-        if isinstance(source, (str, os.PathLike)):
-            stream.close()
-        else:
-            source.seek(0)
     return total
 
 
