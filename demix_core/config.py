@@ -16,7 +16,7 @@ from demix_core.errors import ConfigError
 @dataclass(frozen=True)
 class TrainConfig:
     dataset: str  # built-in name, "synthetic[:...]" or a folder of TSV splits
-    model: str = "rotate"  # transe | distmult | complex | rotate
+    model: str = "rotate"  # transe | distmult | complex | rotate | hake
     sampler: str = "uniform"  # a key of demix_core.sampling.SAMPLERS
     sampler_options: dict = field(default_factory=dict)  # the sampler's own options
     dim: int = 200  # embedding size (complex numbers for ComplEx/RotatE)
