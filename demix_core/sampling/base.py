@@ -132,3 +132,14 @@ class Sampler:
 def check_positive(name: str, value: float, minimum: float = 1) -> None:
     if value < minimum:
         raise ConfigError(f"--{name.replace('_', '-')} must be >= {minimum}, got {value}")
+
+
+def csr_draw(sampler: Sampler, offsets, values, rows, k: int, min_size: int = 1) -> torch.Tensor:
+    """`(B, K)` ids drawn uniformly, with replacement, from CSR row `rows[b]` of
+    `(offsets (n + 1,), values (nnz,))`; uniform over all entities where a row holds fewer
+    than `min_size` ids."""
+    start, n = offsets[rows], offsets[rows + 1] - offsets[rows]  # (B,)
+    u = torch.rand(len(rows), k, generator=sampler.generator, device=sampler.device)
+    at = start[:, None] + torch.minimum((u * n[:, None]).long(), (n[:, None] - 1).clamp(min=0))
+    picked = values[at.clamp(max=max(len(values) - 1, 0))].long()  # (B, K)
+    return torch.where(n[:, None] >= min_size, picked, sampler.uniform((len(rows), k)))
