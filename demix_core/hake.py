@@ -60,6 +60,37 @@ class HAKE:
         half = (0.5 * phase_scale(gamma, dim)) * (c_p - p)
         return gamma - modulus - p_w * torch.sin(half).abs().sum(-1)
 
+    @staticmethod
+    def prepare(q: torch.Tensor, ent: torch.Tensor, gamma: float):
+        """Queries `(B, 3D + 1)` and entities `(E, 2D)` rewritten for scoring every entity
+        (`score_prepared`) with no sine and no modulus term per (query, entity, dimension):
+        `||a - s c_m||^2 = sum a^2 - 2 (a s) . c_m + s^2 . c_m^2` is two matrix products, and
+        with `x = k c_p / 2`, `y = k p / 2`, `|sin(x - y)| = |sin x cos y - cos x sin y|`.
+        Returns `(B, 4D + 2)` `[a s | s^2 | sum a^2 | sin y | cos y | phase_weight]` and
+        `(E, 4D)` `[c_m | c_m^2 | sin x | cos x]`."""
+        dim = ent.shape[-1] // 2
+        half = 0.5 * phase_scale(gamma, dim)
+        c_m, c_p = ent.chunk(2, dim=-1)
+        table = torch.cat([c_m, c_m * c_m, torch.sin(half * c_p), torch.cos(half * c_p)], dim=-1)
+        a, s = q[..., :dim], q[..., dim : 2 * dim]
+        y = half * q[..., 2 * dim : 3 * dim]
+        a2 = (a * a).sum(-1, keepdim=True)
+        return torch.cat([a * s, s * s, a2, torch.sin(y), torch.cos(y), q[..., -1:]], -1), table
+
+    @staticmethod
+    def score_prepared(q: torch.Tensor, c: torch.Tensor, gamma: float) -> torch.Tensor:
+        """Scores `(B, E)` of `prepare`'s queries `(B, 4D + 2)` against its entities
+        `(E, 4D)`: `match`'s score up to float rounding (the expanded square loses a few
+        digits near 0, where sqrt is clamped as in `match`)."""
+        dim = c.shape[-1] // 4
+        c_m, c_m2, sin_x, cos_x = c.split(dim, dim=-1)  # (E, D) each
+        a_s, s2, a2 = q[:, :dim], q[:, dim : 2 * dim], q[:, 2 * dim]
+        sin_y, cos_y = q[:, 2 * dim + 1 : 3 * dim + 1], q[:, 3 * dim + 1 : 4 * dim + 1]
+        square = a2[:, None] - 2.0 * (a_s @ c_m.T) + s2 @ c_m2.T  # (B, E)
+        modulus = torch.sqrt(square.clamp_min(1e-30))
+        phase = (sin_x[None] * cos_y[:, None] - cos_x[None] * sin_y[:, None]).abs().sum(-1)
+        return gamma - modulus - q[:, -1:] * phase
+
 
 def init_relation(relation: torch.Tensor, dim: int) -> None:
     """The authors' start: moduli 1, biases 0 (phases keep the uniform draw)."""

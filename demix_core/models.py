@@ -336,8 +336,12 @@ def _candidate_block(name: str, q, entity, ids, gamma: float) -> torch.Tensor:
 
 
 def _distance_block(name: str, q: torch.Tensor, ent: torch.Tensor, gamma: float) -> torch.Tensor:
-    """Distance scores `(B, E)` of queries `(B, De)` against all entities `(E, De)`."""
-    return SCORERS[name].match(q[:, None, :], ent[None, :, :], gamma)
+    """Distance scores `(B, E)` of queries `(B, De)` against all entities `(E, De)` (HAKE:
+    the forms of `HAKE.prepare`)."""
+    scorer = SCORERS[name]
+    if hasattr(scorer, "score_prepared"):
+        return scorer.score_prepared(q, ent, gamma)
+    return scorer.match(q[:, None, :], ent[None, :, :], gamma)
 
 
 def all_distances(name: str, q: torch.Tensor, ent: torch.Tensor, gamma: float, chunk: int = 0):
@@ -349,6 +353,8 @@ def all_distances(name: str, q: torch.Tensor, ent: torch.Tensor, gamma: float, c
     padded) so one static-shape kernel serves every call."""
     from demix_core.compile import compile_enabled, maybe_compiled
 
+    if hasattr(SCORERS[name], "prepare"):
+        q, ent = SCORERS[name].prepare(q, ent, gamma)
     if compile_enabled():
         fn, chunk = maybe_compiled("distance_block", _distance_block, dynamic=False), 64
     else:
