@@ -17,7 +17,7 @@ A pool with fewer than two entities (e.g. a range that is every entity, seen fro
 falls back to uniform candidates.
 
 Pools are held as CSR over keys `2 * r + side` (side 1 = head corrupted): `offsets (2R + 1,)`,
-`values (nnz,)` int32.
+`values (nnz,)` int64 (`base.Pools`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import torch
 
-from demix_core.sampling.base import Sampler, check_positive, csr_draw
+from demix_core.sampling.base import Pools, Sampler, check_positive
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,12 @@ class CANSSampler(Sampler):
         offsets, values, one_side = commonsense_pools(
             kg.train, kg.num_entities, kg.num_relations, self.options.cardinality_threshold
         )
-        self.offsets, self.values = offsets.to(self.device), values.to(self.device)
+        self.pools = Pools(offsets, values, kg.num_entities, min_size=2, device=self.device)
         self.one_side = one_side.to(self.device)
 
     def pool(self, r: int, head: bool) -> torch.Tensor:
         """The ids one side of relation `r` draws from `(n,)` (for tests and the docs)."""
-        key = 2 * r + int(head)
-        return self.values[self.offsets[key] : self.offsets[key + 1]].long()
+        return self.pools.of(2 * r + int(head))
 
     def draw(self, pos: torch.Tensor, head: torch.Tensor, k: int) -> torch.Tensor:
-        key = 2 * pos[:, 1] + head.long()  # (B,)
-        return csr_draw(self, self.offsets, self.values, key, k, min_size=2)
+        return self.pools.draw(2 * pos[:, 1] + head.long(), k, self.generator)

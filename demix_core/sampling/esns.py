@@ -13,7 +13,7 @@ falls back to uniform candidates.
 The paper pairs the sampler with a shift-based logistic loss; this is the sampler only (the
 contract's loss is the project's), see docs/samplers.md. Similar lists are computed once, in
 row blocks of the sparse product `C W C^T` (`C` the entity x context incidence), and held as
-CSR: `offsets (E + 1,)`, `values (nnz,)` int32.
+CSR: `offsets (E + 1,)`, `values (nnz,)` int64 (`base.Pools`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from demix_core.sampling.base import Sampler, check_positive, csr_draw
+from demix_core.sampling.base import Pools, Sampler, check_positive
 
 
 @dataclass(frozen=True)
@@ -82,12 +82,11 @@ class ESNSSampler(Sampler):
         offsets, values = similar_entities(
             kg.train, kg.num_entities, kg.num_relations, self.options.similar
         )
-        self.offsets, self.values = offsets.to(self.device), values.to(self.device)
+        self.pools = Pools(offsets, values, kg.num_entities, device=self.device)
 
     def similar_to(self, e: int) -> torch.Tensor:
         """The similar list of one entity `(n,)`, most similar first."""
-        return self.values[self.offsets[e] : self.offsets[e + 1]].long()
+        return self.pools.of(e)
 
     def draw(self, pos: torch.Tensor, head: torch.Tensor, k: int) -> torch.Tensor:
-        replaced = torch.where(head, pos[:, 0], pos[:, 2])  # (B,)
-        return csr_draw(self, self.offsets, self.values, replaced, k)
+        return self.pools.draw(torch.where(head, pos[:, 0], pos[:, 2]), k, self.generator)
