@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import torch
 
 from demix_core.sampling.base import Pools, Sampler, check_positive
+from demix_core.sampling.uniform import BernoulliSampler
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,6 @@ class CANSOptions:
         check_positive("cardinality_threshold", self.cardinality_threshold)
 
 
-def answers_per_query(anchor: torch.Tensor, rel: torch.Tensor, R: int) -> torch.Tensor:
-    """Mean number of train answers per distinct `(anchor, r)` query, `(R,)` float64."""
-    queries = torch.unique(anchor * R + rel)
-    triples = torch.bincount(rel, minlength=R).double()
-    groups = torch.bincount(queries % R, minlength=R).double()
-    return torch.where(groups > 0, triples / groups.clamp(min=1), 1.0)
-
-
 def commonsense_pools(train: torch.Tensor, E: int, R: int, threshold: float):
     """`(offsets (2R + 1,), values (nnz,) int32, one_side (2R,) bool)`: for key `2r + side`
     the entities a corrupted side draws from. `one_side[k]` True = inside the relation's
@@ -53,7 +46,8 @@ def commonsense_pools(train: torch.Tensor, E: int, R: int, threshold: float):
     seen = torch.zeros(2 * R, E, dtype=torch.bool)  # (2R, E): key 2r = range, 2r + 1 = domain
     seen[2 * r, t] = True
     seen[2 * r + 1, h] = True
-    per_query = torch.stack([answers_per_query(h, r, R), answers_per_query(t, r, R)], 1)  # (R, 2)
+    per_answer = BernoulliSampler._mean_answers  # tails per head | heads per tail, (R,)
+    per_query = torch.stack([per_answer(h, r, R), per_answer(t, r, R)], 1)  # (R, 2)
     one_side = (per_query < threshold).reshape(-1)  # (2R,)
     member = torch.where(one_side[:, None], seen, ~seen)  # (2R, E)
     counts = member.sum(1)
