@@ -109,7 +109,8 @@ def _check_widths(data: dict, path: Path) -> None:
     from demix_core.validation import embedding_widths
 
     ent, rel = data["entity_embedding"].shape[1], data["relation_embedding"].shape[1]
-    dim = ent // 2 if SCORERS[data["model"]].complex_entities else ent
+    per_dim = embedding_widths(data["model"], 1)[0]  # entity columns per unit of dim
+    dim = ent // per_dim
     want = embedding_widths(data["model"], dim) if dim >= 1 else None
     if want != (ent, rel):
         raise CheckpointError(

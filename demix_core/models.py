@@ -1,4 +1,4 @@
-"""KGE score functions (TransE, DistMult, ComplEx, RotATE) behind one `KGEModel`.
+"""KGE score functions (TransE, DistMult, ComplEx, RotatE, HAKE) behind one `KGEModel`.
 
 Every score is written as query/match: the kept entity and the relation make a query vector
 `q`, and a candidate entity `c` is matched against it. Tail prediction `(h, r, ?)` and head
@@ -8,7 +8,8 @@ same `match` (a matrix product for the bilinear models). Higher score = more pla
 
 Checkpoint contract (score as anyone can recompute it from the stored tensors):
 TransE `gamma - ||h + r - t||_1`; DistMult `sum(h*r*t)`; ComplEx `Re(sum(h*r*conj(t)))` with
-`[real | imag]` halves; RotatE `gamma - sum_i |h_i * exp(i*theta_i) - t_i|`, relation = theta.
+`[real | imag]` halves; RotatE `gamma - sum_i |h_i * exp(i*theta_i) - t_i|`, relation = theta;
+HAKE in `demix_core/hake.py` (and the README).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from demix_core.errors import ConfigError
+from demix_core import hake
+from demix_core.errors import CheckpointError, ConfigError
 
 CSR_MIN_ELEMENTS = 1 << 20  # below this many gradient numbers the embedding backward wins
 
@@ -131,6 +133,7 @@ def _cmul(a: torch.Tensor, b_re: torch.Tensor, b_im: torch.Tensor) -> torch.Tens
 
 class TransE:
     complex_entities, distance = False, True
+    ent_width, rel_width = 1, 1  # entity and relation sizes in units of `dim`
 
     @staticmethod
     def query(anchor: torch.Tensor, rel: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
@@ -143,6 +146,7 @@ class TransE:
 
 class DistMult:
     complex_entities, distance = False, False
+    ent_width, rel_width = 1, 1
 
     @staticmethod
     def query(anchor: torch.Tensor, rel: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
@@ -155,6 +159,7 @@ class DistMult:
 
 class ComplEx:
     complex_entities, distance = True, False
+    ent_width, rel_width = 2, 2
 
     @staticmethod
     def query(anchor: torch.Tensor, rel: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
@@ -170,6 +175,7 @@ class ComplEx:
 
 class RotatE:
     complex_entities, distance = True, True
+    ent_width, rel_width = 2, 1
 
     @staticmethod
     def query(anchor: torch.Tensor, phase: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
@@ -185,15 +191,23 @@ class RotatE:
         return gamma - torch.sqrt((d_re * d_re + d_im * d_im).clamp_min(1e-30)).sum(-1)
 
 
-SCORERS = {"transe": TransE, "distmult": DistMult, "complex": ComplEx, "rotate": RotatE}
+SCORERS = {
+    "transe": TransE,
+    "distmult": DistMult,
+    "complex": ComplEx,
+    "rotate": RotatE,
+    "hake": hake.HAKE,
+}
 
 
 class KGEModel(nn.Module):
     """Entity `(E, De)` and relation `(R, Dr)` parameters plus one score function.
 
-    `dim` counts complex numbers for ComplEx/RotatE (De = 2*dim). Initialisation follows the
-    RotatE code: uniform in +-(gamma + 2) / dim. RotatE's relation parameter is the phase
-    divided by pi/range, as in that code, so Adam's step size in phase space matches it."""
+    `dim` counts complex numbers for ComplEx/RotatE (De = 2*dim), modulus/phase pairs for
+    HAKE (De = 2*dim, Dr = 3*dim). Initialisation follows the RotatE code: uniform in
+    +-(gamma + 2) / dim. RotatE's relation parameter (and HAKE's phases) is the phase divided
+    by pi/range, as in those codes, so Adam's step size in phase space matches theirs. HAKE
+    also learns `hake_weights` = (phase weight, modulus weight)."""
 
     def __init__(self, name: str, num_entities: int, num_relations: int, dim: int, gamma: float):
         super().__init__()
@@ -202,14 +216,15 @@ class KGEModel(nn.Module):
         if dim < 1:
             raise ConfigError(f"--dim must be >= 1, got {dim}")
         self.name, self.scorer, self.gamma, self.dim = name, SCORERS[name], float(gamma), dim
-        ent_dim = 2 * dim if self.scorer.complex_entities else dim
-        rel_dim = 2 * dim if name == "complex" else dim
         self.init_range = (self.gamma + 2.0) / dim
-        self.entity = nn.Parameter(torch.empty(num_entities, ent_dim))
-        self.relation = nn.Parameter(torch.empty(num_relations, rel_dim))
+        self.entity = nn.Parameter(torch.empty(num_entities, dim * self.scorer.ent_width))
+        self.relation = nn.Parameter(torch.empty(num_relations, dim * self.scorer.rel_width))
         nn.init.uniform_(self.entity, -self.init_range, self.init_range)
         nn.init.uniform_(self.relation, -self.init_range, self.init_range)
         self.phase_scale = math.pi / self.init_range
+        if name == "hake":  # the authors' start: phase weight 0.5 * range, modulus weight 1
+            hake.init_relation(self.relation, dim)
+            self.hake_weights = nn.Parameter(torch.tensor([0.5 * self.init_range, 1.0]))
 
     @property
     def num_entities(self) -> int:
@@ -224,8 +239,11 @@ class KGEModel(nn.Module):
         return mixed_rows(self.entity, a, b, w)
 
     def rel(self, r: torch.Tensor) -> torch.Tensor:
-        """Relation vectors as the score uses them (phases in radians for RotatE)."""
+        """Relation vectors as the score uses them (phases in radians for RotatE; HAKE's
+        rows `(..., 3D + 2)` carry the two learned weights at the end)."""
         emb = F.embedding(r, self.relation)
+        if self.name == "hake":
+            return torch.cat([emb, self.hake_weights.expand(*emb.shape[:-1], 2)], dim=-1)
         return emb * self.phase_scale if self.name == "rotate" else emb
 
     def query(self, pos: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
@@ -277,23 +295,36 @@ class KGEModel(nn.Module):
 
     def export(self) -> dict:
         """Plain tensors of the checkpoint contract."""
-        rel = self.relation.detach()
+        ent, rel = self.entity.detach(), self.relation.detach()
+        extra = {}
         if self.name == "rotate":
             rel = rel * self.phase_scale
+        if self.name == "hake":
+            ent, rel = hake.to_radians(ent, rel, self.phase_scale)
+            p_w, m_w = self.hake_weights.detach().tolist()
+            extra = {"phase_weight": p_w, "modulus_weight": m_w}
         return {
             "model": self.name,
             "gamma": self.gamma,
-            "entity_embedding": self.entity.detach().cpu().clone(),
+            "entity_embedding": ent.cpu().clone(),
             "relation_embedding": rel.cpu().clone(),
+            **extra,
         }
 
     @classmethod
     def from_export(cls, data: dict) -> KGEModel:
         ent, rel = data["entity_embedding"], data["relation_embedding"]
-        complex_e = SCORERS[data["model"]].complex_entities
-        dim = ent.shape[1] // 2 if complex_e else ent.shape[1]
+        dim = ent.shape[1] // SCORERS[data["model"]].ent_width
         model = cls(data["model"], ent.shape[0], rel.shape[0], dim, float(data["gamma"]))
         with torch.no_grad():
+            if model.name == "hake":
+                missing = [k for k in ("phase_weight", "modulus_weight") if k not in data]
+                if missing:
+                    raise CheckpointError(f"HAKE checkpoint: missing field(s) {', '.join(missing)}")
+                ent, rel = hake.to_radians(ent, rel, 1.0 / model.phase_scale)
+                model.hake_weights.copy_(
+                    torch.tensor([data["phase_weight"], data["modulus_weight"]])
+                )
             model.entity.copy_(ent)
             model.relation.copy_(rel / model.phase_scale if model.name == "rotate" else rel)
         return model
@@ -305,8 +336,12 @@ def _candidate_block(name: str, q, entity, ids, gamma: float) -> torch.Tensor:
 
 
 def _distance_block(name: str, q: torch.Tensor, ent: torch.Tensor, gamma: float) -> torch.Tensor:
-    """Distance scores `(B, E)` of queries `(B, De)` against all entities `(E, De)`."""
-    return SCORERS[name].match(q[:, None, :], ent[None, :, :], gamma)
+    """Distance scores `(B, E)` of queries `(B, De)` against all entities `(E, De)` (HAKE:
+    the forms of `HAKE.prepare`)."""
+    scorer = SCORERS[name]
+    if hasattr(scorer, "score_prepared"):
+        return scorer.score_prepared(q, ent, gamma)
+    return scorer.match(q[:, None, :], ent[None, :, :], gamma)
 
 
 def all_distances(name: str, q: torch.Tensor, ent: torch.Tensor, gamma: float, chunk: int = 0):
@@ -318,6 +353,8 @@ def all_distances(name: str, q: torch.Tensor, ent: torch.Tensor, gamma: float, c
     padded) so one static-shape kernel serves every call."""
     from demix_core.compile import compile_enabled, maybe_compiled
 
+    if hasattr(SCORERS[name], "prepare"):
+        q, ent = SCORERS[name].prepare(q, ent, gamma)
     if compile_enabled():
         fn, chunk = maybe_compiled("distance_block", _distance_block, dynamic=False), 64
     else:

@@ -305,8 +305,7 @@ def _loop(run: _Run, loss_fn, callbacks, fh) -> dict:
         best = torch.load(run.out / "checkpoints" / f"step_{run.best[1]:07d}.pt", weights_only=True)
         with torch.no_grad():
             fresh = KGEModel.from_export(best).to(run.device)
-            model.entity.copy_(fresh.entity)
-            model.relation.copy_(fresh.relation)
+            model.load_state_dict(fresh.state_dict())  # every parameter (HAKE's weights too)
     run.save(callbacks, keep=True)
     test = run.evaluate("test")
     result = {k: v for k, v in test.items() if not isinstance(v, dict)}

@@ -243,7 +243,7 @@ class Boom:
         raise AssertionError(f"the sampler read the truth index ({name})")
 
 
-@pytest.mark.parametrize("base", ["uniform", "bernoulli"])
+@pytest.mark.parametrize("base", ["uniform", "bernoulli", "cans", "esns"])
 def test_never_reads_the_truth(base):
     kg, model = tiny_kg(), hand_model()
     index = KGIndex.build(kg)
@@ -265,8 +265,8 @@ def test_never_reads_the_truth(base):
     )
 
 
-@pytest.mark.parametrize("model_name", ["transe", "distmult", "complex", "rotate"])
-@pytest.mark.parametrize("base", ["uniform", "bernoulli"])
+@pytest.mark.parametrize("model_name", ["transe", "distmult", "complex", "rotate", "hake"])
+@pytest.mark.parametrize("base", ["uniform", "bernoulli", "cans", "esns"])
 def test_contract_for_every_model_and_base(model_name, base):
     torch.manual_seed(0)
     kg = tiny_kg()

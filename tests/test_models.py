@@ -16,6 +16,14 @@ def reference_scores(data: dict, tri: torch.Tensor) -> torch.Tensor:
     E, R, g = data["entity_embedding"].double(), data["relation_embedding"].double(), data["gamma"]
     h, r, t = E[tri[..., 0]], R[tri[..., 1]], E[tri[..., 2]]
     name = data["model"]
+    if name == "hake":  # README's formula: phases in radians, clamped mixture bias
+        D = h.shape[-1] // 2
+        h_m, h_p, t_m, t_p = h[..., :D], h[..., D:], t[..., :D], t[..., D:]
+        r_p, r_m, r_b = r[..., :D], r[..., D : 2 * D].abs(), r[..., 2 * D :]
+        b = torch.maximum(r_b.clamp(max=1), -r_m)
+        modulus = torch.linalg.vector_norm(h_m * (r_m + b) - t_m * (1 - b), dim=-1)
+        phase = torch.sin((h_p + r_p - t_p) / 2).abs().sum(-1)
+        return g - abs(data["modulus_weight"]) * modulus - data["phase_weight"] * phase
     if name == "transe":
         return g - (h + r - t).abs().sum(-1)
     if name == "distmult":
@@ -29,6 +37,10 @@ def reference_scores(data: dict, tri: torch.Tensor) -> torch.Tensor:
 def test_three_scoring_paths_agree_with_the_contract(name):
     torch.manual_seed(0)
     model = KGEModel(name, 30, 5, 6, 4.0)
+    if name == "hake":  # off the authors' start: negative moduli, biases past both clamps
+        with torch.no_grad():
+            model.relation[:, 6:].uniform_(-2.0, 2.0)
+            model.hake_weights.copy_(torch.tensor([0.7, -1.3]))
     pos = torch.stack(
         [torch.randint(0, 30, (16,)), torch.randint(0, 5, (16,)), torch.randint(0, 30, (16,))], 1
     )
@@ -72,12 +84,13 @@ def test_bad_model_and_checkpoint(tmp_path):
         load_checkpoint(tmp_path / "m.pt")
 
 
-def test_compiled_distance_kernel_matches_eager(monkeypatch):
+@pytest.mark.parametrize("name", ["rotate", "hake"])
+def test_compiled_distance_kernel_matches_eager(monkeypatch, name):
     from demix_core import compile as comp
 
     monkeypatch.delenv("DEMIX_NO_COMPILE", raising=False)
     torch.manual_seed(3)
-    model = KGEModel("rotate", 70, 4, 8, 5.0)
+    model = KGEModel(name, 70, 4, 8, 5.0)
     pos = torch.stack(
         [torch.randint(0, 70, (90,)), torch.randint(0, 4, (90,)), torch.randint(0, 70, (90,))], 1
     )
@@ -139,3 +152,20 @@ def test_mixed_rows_are_exact_at_the_ends():
     a, b = torch.tensor([[0, 1]]), torch.tensor([[2, 3]])
     assert torch.equal(mixed_rows(table, a, b, 1.0), table[a])
     assert torch.equal(mixed_rows(table, a, b, 0.0), table[b])
+
+
+def test_hake_learns_its_weights_and_keeps_them_through_a_checkpoint(tmp_path):
+    """The phase and modulus weights get gradients from the loss (they are learned, as in
+    the paper) and a checkpoint restores them; one lacking them is refused by name."""
+    model = KGEModel("hake", 12, 3, 5, 6.0)
+    tri = torch.tensor([[0, 1, 2], [4, 0, 7], [9, 2, 11]])
+    model.score_triples(tri).sum().backward()
+    assert model.hake_weights.grad is not None and (model.hake_weights.grad != 0).all()
+    with torch.no_grad():
+        model.hake_weights.copy_(torch.tensor([0.25, 2.5]))
+    again = KGEModel.from_export(model.export())
+    assert again.hake_weights.tolist() == pytest.approx([0.25, 2.5])
+    data = model.export()
+    del data["phase_weight"]
+    with pytest.raises(CheckpointError, match="phase_weight"):
+        KGEModel.from_export(data)

@@ -135,3 +135,29 @@ class Sampler:
 def check_positive(name: str, value: float, minimum: float = 1) -> None:
     if value < minimum:
         raise ConfigError(f"--{name.replace('_', '-')} must be >= {minimum}, got {value}")
+
+
+class Pools:
+    """Entity pools per key in CSR form (`offsets (n + 1,)`, `values (nnz,)`), drawn from
+    uniformly with replacement. A key whose pool holds fewer than `min_size` ids draws from
+    every entity instead: that pool is one more segment, `arange(E)`, after the others, so a
+    draw is four tensor operations on `(B, K)` whatever the mix of keys."""
+
+    def __init__(self, offsets, values, num_entities: int, min_size: int = 1, device="cpu"):
+        counts = offsets[1:] - offsets[:-1]  # (n,)
+        small = counts < min_size
+        self.offsets = offsets.to(device)
+        self.start = torch.where(small, len(values), offsets[:-1]).to(device)  # (n,)
+        self.size = torch.where(small, num_entities, counts).to(device)  # (n,)
+        self.values = torch.cat([values.long(), torch.arange(num_entities)]).to(device)
+
+    def of(self, key: int) -> torch.Tensor:
+        """The pool of one key as built `(m,)` (before the every-entity fallback)."""
+        return self.values[self.offsets[key] : self.offsets[key + 1]]
+
+    def draw(self, keys: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
+        """`(B, K)` ids for `keys (B,)`. `randint % size` is off uniform by at most
+        size / 2^31 (< 1e-5 for any pool here)."""
+        at = torch.randint(1 << 31, (len(keys), k), generator=generator, device=keys.device)
+        at.remainder_(self.size[keys][:, None]).add_(self.start[keys][:, None])
+        return self.values[at]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from demix_core.errors import ConfigError
 from demix_core.sampling.base import Sampler, make_options
+from demix_core.sampling.cans import CANSSampler
 from demix_core.sampling.demix import DemixSampler
+from demix_core.sampling.esns import ESNSSampler
 from demix_core.sampling.mixkg import MixKGSampler
 from demix_core.sampling.nscaching import NSCachingSampler
 from demix_core.sampling.oracle import OracleSampler
@@ -18,6 +20,8 @@ SAMPLERS: dict[str, type[Sampler]] = {
     "sans": SANSSampler,
     "rw-sans": RWSANSSampler,
     "mixkg": MixKGSampler,
+    "cans": CANSSampler,
+    "esns": ESNSSampler,
     "demix": DemixSampler,
     "oracle": OracleSampler,  # measures with the known truth; not a training method
 }
