@@ -211,6 +211,29 @@ def test_every_experiment_runs_at_the_smoke_budget(name, tmp_path):
     assert experiments.load(name, tmp_path)["data"] == saved["data"]
 
 
+def test_keep_reuses_named_rows_and_retrains_the_rest(tmp_path):
+    out = tmp_path / "benchmarks"
+    first = experiments.run("benchmarks", "smoke", out=out)["data"]["runs"]
+    # mark the saved rows so a kept row is told apart from a re-trained one
+    saved = json.loads((out / "results.json").read_text())
+    for row in saved["data"]["runs"]:
+        row["mrr"] = -1.0
+    (out / "results.json").write_text(json.dumps(saved))
+    second = experiments.run("benchmarks", "smoke", out=out, keep={"sampler": {"NSCaching"}})
+    rows = second["data"]["runs"]
+    assert [(r["model"], r["sampler"]) for r in rows] == [(r["model"], r["sampler"]) for r in first]
+    kept = [r for r in rows if r.get("kept_from")]
+    assert [r["sampler"] for r in kept] == ["NSCaching"] and kept[0]["mrr"] == -1.0
+    assert all(r["mrr"] >= 0 for r in rows if not r.get("kept_from"))
+    assert "kept from the run(s) of" in (out / "results.md").read_text()
+    with pytest.raises(ConfigError, match="budget smoke seeds"):
+        experiments.run("benchmarks", "quick", out=out, keep={"sampler": {"NSCaching"}})
+    with pytest.raises(ConfigError, match="always re-runs"):
+        experiments.run("cost", "smoke", out=tmp_path / "cost", keep={"sampler": {"x"}})
+    with pytest.raises(ConfigError, match="no earlier results"):
+        experiments.run("benchmarks", "smoke", out=tmp_path / "none", keep={"sampler": {"x"}})
+
+
 def test_unknown_experiment_and_budget():
     with pytest.raises(ConfigError, match="unknown name"):
         experiments.get("nope")

@@ -32,6 +32,7 @@ def _registry() -> dict[str, Experiment]:
         fn_cost,
         mpne_accuracy,
         sensitivity,
+        sensitivity_large,
     )
 
     modules = (
@@ -42,6 +43,7 @@ def _registry() -> dict[str, Experiment]:
         benchmarks,
         ablation,
         sensitivity,
+        sensitivity_large,
         cost,
     )
     return {m.EXPERIMENT.name: m.EXPERIMENT for m in modules}
@@ -72,16 +74,20 @@ def run(
     device: str = "auto",
     out: Path | None = None,
     progress=lambda message: None,
+    keep: dict[str, set] | None = None,
 ) -> dict:
-    """Run one experiment and write its files; returns the saved record."""
+    """Run one experiment and write its files; returns the saved record. `keep` (field ->
+    values) keeps the matching rows of the results already in the output folder."""
     exp = get(name)
     if budget not in BUDGETS:
         raise ConfigError(f"--budget must be one of {BUDGETS}, got {budget!r}")
+    folder = Path(out) if out else RESULTS / name
     ctx = Context(budget=budget, device=device, progress=progress)
     if seeds:
         ctx.seeds = tuple(seeds)
     elif budget == "smoke":
         ctx.seeds = (0,)
+    kept_from = _previous(exp, ctx, folder, keep) if keep else None
     t0 = time.perf_counter()
     data = exp.run(ctx)
     record = {
@@ -99,8 +105,29 @@ def run(
         },
         "data": data,
     }
-    save(record, Path(out) if out else RESULTS / name)
+    dates = sorted({r["kept_from"] for r in data.get("runs", []) if r.get("kept_from")})
+    if kept_from and dates:
+        record["kept"] = {"fields": {f: sorted(v) for f, v in keep.items()}, "from": dates}
+    save(record, folder)
     return record
+
+
+def _previous(exp: Experiment, ctx: Context, folder: Path, keep: dict[str, set]) -> dict:
+    """The earlier record whose rows `ctx` may keep; it must be of the same budget and seeds
+    (otherwise its rows would not be comparable with the new ones)."""
+    if not exp.keeps:
+        raise ConfigError(f"--keep: experiment {exp.name!r} always re-runs every row")
+    prior = load(folder.name, folder.parent)
+    if prior is None:
+        raise ConfigError(f"--keep: no earlier results in {folder} to keep rows from")
+    if prior["budget"] != ctx.budget or tuple(prior["seeds"]) != tuple(ctx.seeds):
+        raise ConfigError(
+            f"--keep: {folder}/results.json is budget {prior['budget']} seeds {prior['seeds']}, "
+            f"not {ctx.budget} {list(ctx.seeds)}; re-run every row instead"
+        )
+    ctx.keep, ctx.previous = keep, list(prior["data"].get("runs", []))
+    ctx.previous_created = prior["created"]
+    return prior
 
 
 def host() -> dict:
@@ -168,6 +195,14 @@ def markdown(record: dict) -> str:
         + (f", {h['cuda']}" if h.get("cuda") else "")
         + f"), {record['created']}.",
     ]
+    if record.get("kept"):
+        k = record["kept"]
+        which = "; ".join(f"{f} in {', '.join(v)}" for f, v in k["fields"].items())
+        lines += [
+            "",
+            f"Rows with {which} were kept from the run(s) of {', '.join(k['from'])} (same "
+            "budget and seeds), not re-trained; the command above re-runs them all.",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -43,6 +43,21 @@ class Context:
     device: str = "auto"
     progress: Callable[[str], None] = lambda message: None
     cache: dict = field(default_factory=dict)  # runs shared inside one experiment
+    # `--keep FIELD=V1,V2`: rows of the previous results whose FIELD is one of the values are
+    # kept as they are instead of re-trained (an experiment that supports it calls `kept`)
+    keep: dict[str, set] = field(default_factory=dict)
+    previous: list[dict] = field(default_factory=list)
+    previous_created: str = ""  # when the previous results were made
+
+    def kept(self, **ident) -> dict | None:
+        """The previous row with these identifying fields, when `keep` names one of them."""
+        if not any(str(ident.get(f)) in values for f, values in self.keep.items()):
+            return None
+        for row in self.previous:
+            if all(row.get(k) == v for k, v in ident.items()):
+                self.progress(f"kept {' '.join(map(str, ident.values()))} from the last run")
+                return {**row, "kept_from": row.get("kept_from") or self.previous_created}
+        return None
 
     def settings(self, dataset: str) -> dict:
         """Training overrides of this budget for `dataset` (empty = recommended defaults)."""
@@ -73,6 +88,7 @@ class Experiment:
     conclude: Callable[[dict], str]
     figures: Callable[[dict], list]
     small: bool = True  # only the three small KGs / synthetic: the app may queue its quick budget
+    keeps: bool = False  # `run` keeps earlier rows on request (`--keep`, Context.kept)
 
 
 def fit(

@@ -26,15 +26,15 @@ def run(ctx: Context) -> dict:
         ):
             for seed in seeds:
                 r = fit(ctx, dataset, model, "uniform", seed)
-                base.append(_row(dataset, model, seed, None, None, r))
+                base.append(row(dataset, model, seed, None, None, r))
                 for mu in mus:
                     for alpha in alphas:
                         r = fit(ctx, dataset, model, "demix", seed, {"mu": mu, "alpha": alpha})
-                        cells.append(_row(dataset, model, seed, mu, alpha, r))
+                        cells.append(row(dataset, model, seed, mu, alpha, r))
     return {"cells": cells, "base": base}
 
 
-def _row(dataset, model, seed, mu, alpha, r) -> dict:
+def row(dataset, model, seed, mu, alpha, r) -> dict:
     return {
         "dataset": dataset,
         "model": model,
@@ -119,7 +119,7 @@ def conclude(data: dict) -> str:
         f"{{{', '.join(f'{a:g}' for a in alphas)}}} and mu in {{{', '.join(f'{m:g}' for m in mus)}}}"
         + (
             "; the spec's alpha 0.5 is never the pick, so mixing should be light."
-            if 0.5 not in alphas
+            if 0.5 not in alphas and any(c["alpha"] == 0.5 for c in data["cells"])
             else "."
         )
     )
