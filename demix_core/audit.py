@@ -165,10 +165,13 @@ def summarise(
         "adv_entropy_max": math.log(c.scores.shape[1]),
     }
     if c.mpn is not None:
-        pr = fn_precision_recall(c.mpn, c.is_true, keep)
+        # precision and recall over the candidates that are not train positives, as in
+        # training.truth_stats; the verdict counts over every candidate
+        pr = fn_precision_recall(c.mpn, c.is_true, keep & ~c.is_train)
+        n_mpn = int((c.mpn & keep).sum())
         out.update(
-            n_mpn=pr["n_mpn"],
-            n_tn=pr["n_tn"],
+            n_mpn=n_mpn,
+            n_tn=n - n_mpn,
             mpne_precision=pr["precision"],
             mpne_recall=pr["recall"],
         )

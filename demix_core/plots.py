@@ -29,6 +29,8 @@ LABELS = {
     "fn_rate": "false-negative rate of the sampled candidates",
     "mpne_precision": "MPNE precision",
     "mpne_recall": "MPNE recall",
+    "train_rate": "train positives among the sampled candidates",
+    "guess_precision": "precision of guessing (random flags)",
 }
 NO_DATA = dict(text="no data yet", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
 
@@ -115,7 +117,8 @@ def valid_figure(
 
 def false_negative_figure(series: Mapping[str, pd.DataFrame], x: str = "step") -> go.Figure:
     """How many sampled candidates are really true facts, and how well MPNE spots them."""
-    traces = metric_traces(series, ["fn_rate", "mpne_precision", "mpne_recall"], "train", x)
+    names = ["fn_rate", "mpne_precision", "guess_precision", "mpne_recall"]
+    traces = metric_traces(series, names, "train", x)
     title = "False negatives among the sampled candidates"
     return _figure(traces, title, X_TITLES.get(x, x), "rate", yaxis=dict(rangemode="tozero"))
 

@@ -98,15 +98,26 @@ def _step_loss(model, pos, head, neg, subsample, adv, reg_kind, reg_weight, core
 
 
 def truth_stats(index: KGIndex, pos: torch.Tensor, neg) -> dict:
-    """How many candidates are really true facts (measured, never fed back to training)."""
+    """How many candidates are really true facts (measured, never fed back to training).
+
+    fn_rate: candidates that are known true facts absent from train (valid, test, hidden).
+    train_rate: candidates that are train positives (an unfiltered draw may hit them).
+    MPNE's precision and recall are over the candidates that are *not* train positives, as in
+    the lens: MPNE rightly flags a sampled train positive, but finding it is no discovery, and
+    on a dense KG (UMLS) such hits would otherwise count as false alarms.
+    `guess_precision` is the precision of flagging those candidates at random."""
     tri = neg.triples(pos)
     is_true = index.truth.contains(tri[..., 0], tri[..., 1], tri[..., 2])
-    out = {"fn_rate": float(is_true.double().mean())}
+    is_train = index.train.contains(tri[..., 0], tri[..., 1], tri[..., 2])
+    out = {"fn_rate": float(is_true.double().mean()), "train_rate": float(is_train.double().mean())}
     if neg.mpn is not None:
         from demix_core.demix import fn_precision_recall
 
-        pr = fn_precision_recall(neg.mpn, is_true, neg.mask)
-        out.update(mpne_precision=pr["precision"], mpne_recall=pr["recall"])
+        keep = ~is_train if neg.mask is None else neg.mask & ~is_train
+        pr = fn_precision_recall(neg.mpn, is_true, keep)
+        out.update(
+            mpne_precision=pr["precision"], mpne_recall=pr["recall"], guess_precision=pr["fn_rate"]
+        )
     return out
 
 

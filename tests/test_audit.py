@@ -71,6 +71,11 @@ def test_false_negative_rate_matches_a_brute_force_count(setup):
         assert 0 < got["adv_entropy"] <= got["adv_entropy_max"] == pytest.approx(math.log(8))
         if name == "demix":
             assert got["n_mpn"] + got["n_tn"] == got["candidates"]
+            # MPNE precision over the candidates that are not train positives
+            flags = [f for f, m in zip(c.mpn.flatten().tolist(), c.mask.flatten().tolist()) if m]
+            unseen = [(t, f) for t, f in zip(triples, flags, strict=True) if t not in train]
+            hits = sum(t in truth for t, f in unseen if f)
+            assert got["mpne_precision"] == pytest.approx(hits / sum(f for _, f in unseen))
     assert total_fn > 0, "the check needs some false negatives to count"
     assert report["samplers"]["uniform"]["fn_rate"] < report["samplers"]["sans"]["fn_rate"]
 

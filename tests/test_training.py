@@ -195,3 +195,23 @@ def test_fused_mixing_in_the_loss_equals_adamix_embeddings():
     (g_plain,) = torch.autograd.grad(plain, model.entity)
     assert fused.item() == pytest.approx(plain.item(), rel=1e-6)
     assert torch.allclose(g_fused, g_plain, atol=1e-7)
+
+
+def test_truth_stats_leave_sampled_train_positives_out_of_mpne_precision(tiny_kg):
+    from demix_core.data import KGIndex
+    from demix_core.sampling.base import Negatives
+
+    index = KGIndex.build(tiny_kg)
+    pos = torch.tensor([[0, 0, 1]])  # query (0, r0, ?), tails corrupted
+    # candidates: 2 = train positive (0 r0 2), 3 = test fact (0 r0 3), 4 and 5 = unknown
+    neg = Negatives(
+        ids=torch.tensor([[2, 3, 4, 5]]),
+        head=torch.tensor([False]),
+        mpn=torch.tensor([[True, True, True, False]]),
+    )
+    stats = training.truth_stats(index, pos, neg)
+    # over all four: one known true fact, one train positive
+    assert stats["fn_rate"] == 1 / 4 and stats["train_rate"] == 1 / 4
+    # over the three that are not train positives: MPN {3, 4} holds the one true fact 3
+    assert stats["mpne_precision"] == 1 / 2 and stats["mpne_recall"] == 1.0
+    assert stats["guess_precision"] == 1 / 3
