@@ -195,15 +195,21 @@ def markdown(record: dict) -> str:
         + (f", {h['cuda']}" if h.get("cuda") else "")
         + f"), {record['created']}.",
     ]
-    if record.get("kept"):
-        k = record["kept"]
-        which = "; ".join(f"{f} in {', '.join(v)}" for f, v in k["fields"].items())
-        lines += [
-            "",
-            f"Rows with {which} were kept from the run(s) of {', '.join(k['from'])} (same "
-            "budget and seeds), not re-trained; the command above re-runs them all.",
-        ]
+    if kept_note(record):
+        lines += ["", kept_note(record)]
     return "\n".join(lines) + "\n"
+
+
+def kept_note(record: dict) -> str | None:
+    """Which rows a `--keep` run took from earlier results (None: every row is new)."""
+    k = record.get("kept")
+    if not k:
+        return None
+    which = "; ".join(f"{f} in {', '.join(v)}" for f, v in k["fields"].items())
+    return (
+        f"Rows with {which} were kept from the run(s) of {', '.join(k['from'])} (same "
+        "budget and seeds), not re-trained; the command above re-runs them all."
+    )
 
 
 def markdown_table(rows: list[dict]) -> list[str]:
