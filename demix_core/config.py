@@ -225,8 +225,10 @@ def recommended(dataset: str, model: str) -> dict:
 
 
 # DeMix's mu and alpha per (dataset, model), picked on *valid* by `experiment sensitivity`
-# (docs/results/sensitivity; tests/test_experiments.py checks this table against that file).
-# Pairs not listed keep the spec's mu 1, alpha 0.5.
+# and, for FB15k-237 / WN18RR, `experiment sensitivity-large` (docs/results/; the test in
+# tests/test_experiments.py checks this table against those files). HAKE, RotatE's phase part
+# plus a modulus part, takes the dataset's RotatE pick (`recommended_demix`); other pairs not
+# listed keep the spec's mu 1, alpha 0.5.
 DEMIX_DEFAULTS: dict[tuple[str, str], dict] = {
     ("nations", "rotate"): {"mu": 5.0, "alpha": 0.8},
     ("nations", "transe"): {"mu": 3.0, "alpha": 0.7},
@@ -234,12 +236,17 @@ DEMIX_DEFAULTS: dict[tuple[str, str], dict] = {
     ("umls", "transe"): {"mu": 0.5, "alpha": 0.8},
     ("kinships", "rotate"): {"mu": 0.0, "alpha": 0.9},
     ("kinships", "transe"): {"mu": 0.5, "alpha": 0.9},
+    ("fb15k-237", "rotate"): {"mu": 0.0, "alpha": 0.9},
+    ("wn18rr", "rotate"): {"mu": 1.0, "alpha": 0.7},
 }
+_BORROWS = {"hake": "rotate"}  # model -> the model whose pick it takes when it has none
 
 
 def recommended_demix(dataset: str, model: str) -> dict:
     """DeMix's recommended `{"mu", "alpha"}` for a pair ({} = the spec's defaults)."""
-    return dict(DEMIX_DEFAULTS.get((dataset.lower().split(":")[0], model), {}))
+    name = dataset.lower().split(":")[0]
+    pick = DEMIX_DEFAULTS.get((name, model)) or DEMIX_DEFAULTS.get((name, _BORROWS.get(model)))
+    return dict(pick or {})
 
 
 def make_config(

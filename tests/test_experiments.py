@@ -179,14 +179,22 @@ def test_conclusions_follow_the_numbers():
 
 
 def test_recommended_demix_defaults_come_from_the_committed_sensitivity_results():
-    record = experiments.load("sensitivity")
-    assert record is not None, "docs/results/sensitivity/results.json is missing"
-    data = record["data"]
-    picks = {
-        pair: sensitivity.best(data, *pair)
-        for pair in dict.fromkeys((c["dataset"], c["model"]) for c in data["cells"])
-    }
+    picks = {}
+    for name in ("sensitivity", "sensitivity-large"):
+        record = experiments.load(name)
+        assert record is not None, f"docs/results/{name}/results.json is missing"
+        data = record["data"]
+        for pair in dict.fromkeys((c["dataset"], c["model"]) for c in data["cells"]):
+            picks[pair] = sensitivity.best(data, *pair)
     assert picks and {k: (v["mu"], v["alpha"]) for k, v in DEMIX_DEFAULTS.items()} == picks
+
+
+def test_hake_takes_the_datasets_rotate_pick_and_unknown_pairs_the_spec():
+    from demix_core.config import recommended_demix
+
+    assert recommended_demix("fb15k-237", "hake") == DEMIX_DEFAULTS[("fb15k-237", "rotate")]
+    assert recommended_demix("UMLS:hide=0.3", "rotate") == DEMIX_DEFAULTS[("umls", "rotate")]
+    assert recommended_demix("fb15k-237", "distmult") == {}  # the spec's mu 1, alpha 0.5
 
 
 def test_make_config_fills_demix_defaults_unless_given():
