@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from demix_core.runs import tune_cli
 from demix_core.runs.api import RunStore, default_home
 from demix_core.runs.sweep import parse_grid
 from demix_core.validation import check_number
@@ -64,6 +65,8 @@ def add_runs_parser(subparsers, add_train_args: Callable[[argparse.ArgumentParse
 
     p = sub.add_parser("delete", help="remove a run that is not running, with its folder")
     p.add_argument("id")
+
+    tune_cli.add_parsers(sub, add_train_args)
 
     p = sub.add_parser("worker", help="serve the queue until it is empty")
     p.add_argument("--run", metavar="ID", help="train exactly this run in this process")
@@ -190,4 +193,6 @@ COMMANDS = {
     "resume": _resume,
     "delete": _delete,
     "worker": _worker,
+    "tune": tune_cli.tune_command,
+    "study": tune_cli.study_command,
 }

@@ -32,6 +32,7 @@ from demix_core.runs import db, files
 
 STALE_S = 8.0  # before queue.STALE_S, so the reason given is the cluster's, not the reaper's
 CONNECT_S = 5.0
+LINGER_S = 10.0  # a queue server with a cluster client stays this long after its last task
 _ADDRESS = re.compile(r"^(tcp|tls)://[^\s/:]+:\d{1,5}$")
 
 
@@ -110,9 +111,14 @@ class Dispatcher:
         self.clients: dict[str, tuple] = {}  # address -> (Client, Queue)
         self.active: dict[str, Dispatch] = {}  # run id -> its task
         self.datasets: dict[str, object] = {}  # digest -> scattered payload
+        self.idle_since = db.now()
 
     def busy(self) -> bool:
-        return bool(self.active)
+        """Tasks in flight, or a cluster used within `LINGER_S`: a study queues its next
+        trial a moment after the last one ends, and a fresh server would reconnect."""
+        if self.active:
+            self.idle_since = db.now()
+        return bool(self.active) or (bool(self.clients) and db.now() - self.idle_since < LINGER_S)
 
     def poll(self) -> None:
         for row in self.conn.execute(

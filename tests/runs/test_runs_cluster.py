@@ -21,17 +21,6 @@ PRELOAD = Path(__file__).with_name("preload_other_version.py")
 VOLATILE = ("seconds", "triples_per_second", "train_seconds")  # wall-clock, not results
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    c = Cluster(tmp_path_factory.mktemp("cluster"))
-    try:
-        c.add_worker("w1")
-        c.add_worker("w2")
-        yield c
-    finally:
-        c.close()
-
-
 def records(store: RunStore, run_id: str) -> list[dict]:
     df, _ = store.read_metrics(run_id)
     rows = df.drop(columns=[c for c in VOLATILE if c in df]).to_dict("records")
