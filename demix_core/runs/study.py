@@ -79,8 +79,8 @@ def optuna_study(study: Study, with_pruner: bool = True) -> optuna.Study:
 class Driver:
     """One pass of `step()` follows the live trials, tells finished ones and asks the next."""
 
-    def __init__(self, store: RunStore, study: Study, echo) -> None:
-        self.store, self.study, self.echo = store, study, echo
+    def __init__(self, store: RunStore, study: Study, echo, start: bool = True) -> None:
+        self.store, self.study, self.echo, self.start = store, study, echo, start
         self.optuna = optuna_study(study)
         self.dists = {p.name: p.distribution() for p in study.params}
         self.live: dict[str, tuple] = {}  # run id -> (optuna trial, steps reported)
@@ -121,7 +121,7 @@ class Driver:
         label = ", ".join(f"{k}={v:.4g}" for k, v in params.items())
         run_id = self.store.submit(
             config, name=f"{self.study.name} #{number} [{label}]", cluster=self.study.cluster,
-            group=self.study.group, params={"trial": number, **params},
+            group=self.study.group, params={"trial": number, **params}, start=self.start,
         )  # fmt: skip
         self.live[run_id] = (trial, set())
         self.echo(f"trial {number}: {label} -> run {run_id}")
