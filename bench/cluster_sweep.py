@@ -1,7 +1,7 @@
 """A 12-run Nations sweep (mu x alpha) on the local queue and on a 2-worker dask cluster on
 this machine: per-run overhead of each path and whether their final metrics agree.
 
-    .venv/bin/python bench/cluster_sweep.py [--steps 300]
+    .venv/bin/python bench/cluster_sweep.py [--steps 100]
 
 Both paths run two trainings at a time (DEMIX_MAX_WORKERS=2 against two one-thread
 workers) with one torch thread each, in temporary stores. Per run, overhead = wall time from
@@ -52,9 +52,9 @@ def overheads(runs: list[dict]) -> list[float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--steps", type=int, default=100)
     args = ap.parse_args()
-    config = make_config("nations", "rotate", "demix", steps=args.steps, eval_every=100,
+    config = make_config("nations", "rotate", "demix", steps=args.steps, eval_every=args.steps // 3,
                          dim=100, compile="off")  # fmt: skip
     from distributed import LocalCluster
 

@@ -122,7 +122,7 @@ def serve(home: Path, max_workers: int | None = None) -> int:
         conn.execute("INSERT OR REPLACE INTO server VALUES (1, ?, ?)", (me, db.now()))
     limit = max_workers or max_workers_default()
     children: dict[str, subprocess.Popen] = {}
-    from demix_core.runs.cluster import Dispatcher  # imports dask only when a run needs it
+    from demix_core.runs.dispatch import Dispatcher  # imports dask only when a run needs it
 
     cluster = Dispatcher(conn, home)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from demix_core.errors import DemixError
 from demix_core.runs import files
 from demix_core.runs.tune import MAX_RESUMES, STARTUP_TRIALS, Study, pruned_path, read_pruned
 
@@ -143,7 +144,10 @@ class Driver:
             self._tell(run, trial, None, TrialState.FAIL)
         elif status == "interrupted" and self.resumes.get(run["id"], 0) < MAX_RESUMES:
             self.resumes[run["id"]] = self.resumes.get(run["id"], 0) + 1
-            self.store.resume(run["id"], cluster=self.study.cluster)
+            try:
+                self.store.resume(run["id"], cluster=self.study.cluster)
+            except DemixError as e:  # its cluster is gone: try again on the next pass
+                self.echo(f"trial {trial.number}: not resumed yet ({e})")
         elif status == "interrupted":
             self._tell(run, trial, None, TrialState.FAIL)
 
