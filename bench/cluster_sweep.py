@@ -6,13 +6,16 @@ this machine: per-run overhead of each path and whether their final metrics agre
 Both paths run two trainings at a time (DEMIX_MAX_WORKERS=2 against two one-thread
 workers) with one torch thread each, in temporary stores. Per run, overhead = wall time from
 start to the end recorded in the store, minus the training seconds the run reports (so it
-holds process start and imports on the local queue; dispatch, streaming and the files'
-trip back on the cluster; evaluation on both). The cluster's start-up is shown apart.
+holds process start and imports on the local queue; streaming and the files' trip back on
+the cluster; evaluation on both), and, over the sweep, each slot's wall time per run minus
+its training (which adds the wait from dispatch to start). The cluster's start-up is shown
+apart. The machine is shared: compare the two lines of one run, not runs of different days.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -58,11 +61,13 @@ def main() -> None:
                          dim=100, compile="off")  # fmt: skip
     from distributed import LocalCluster
 
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # its shutdown chatter
+
     with tempfile.TemporaryDirectory() as tmp:
         local_wall, local = sweep(Path(tmp) / "local", config, "")
         t = time.perf_counter()
         with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                          dashboard_address="127.0.0.1:0") as cluster:  # fmt: skip
+                          dashboard_address="127.0.0.1:0", local_directory=tmp) as cluster:  # fmt: skip
             up = time.perf_counter() - t
             remote_wall, remote = sweep(Path(tmp) / "cluster", config, cluster.scheduler_address)
     same = all(
@@ -70,15 +75,18 @@ def main() -> None:
         == {k: v for k, v in b["final"].items() if k not in VOLATILE}
         for a, b in zip(local, remote)
     )
-    train = statistics.mean(r["final"]["train_seconds"] for r in local + remote)
-    print(f"12-run Nations sweep (RotatE + DeMix, {args.steps} steps, mean training {train:.1f} s)")
+    print(f"12-run Nations sweep (RotatE + DeMix, {args.steps} steps), two runs at a time")
+    per_run = {}
     for name, wall, runs in (("local queue", local_wall, local), ("cluster", remote_wall, remote)):
+        train = statistics.mean(r["final"]["train_seconds"] for r in runs)
+        per_run[name] = wall / (len(runs) / 2) - train  # a slot's time per run, not training
         o = overheads(runs)
-        print(f"  {name:12} sweep wall {wall:6.1f} s   per-run overhead mean {statistics.mean(o):.2f} s"
-              f" (min {min(o):.2f}, max {max(o):.2f})")  # fmt: skip
+        print(f"  {name:12} sweep wall {wall:6.1f} s, training {train:5.1f} s per run; "
+              f"overhead per run {per_run[name]:5.2f} s (start-to-end minus training: mean "
+              f"{statistics.mean(o):.2f}, max {max(o):.2f})")  # fmt: skip
     print(f"  cluster start-up (scheduler + 2 workers): {up:.1f} s, not in the sweep wall")
-    diff = statistics.mean(overheads(remote)) - statistics.mean(overheads(local))
-    print(f"  cluster path minus local queue, per run: {diff:+.2f} s")
+    diff = per_run["cluster"] - per_run["local queue"]
+    print(f"  cluster path minus local queue, overhead per run: {diff:+.2f} s")
     print(f"  final metrics identical on all 12 points: {same}")
 
 

@@ -162,7 +162,8 @@ def run_task(spec: dict, dataset: dict | None = None) -> dict:
         return {"status": "superseded"}
     started.set()
     queue = Queue(spec["queue"])
-    with tempfile.TemporaryDirectory(prefix="demix-run-") as tmp:
+    # in the worker's own folder, which dask clears of what a killed worker left behind
+    with tempfile.TemporaryDirectory(prefix="demix-run-", dir=worker.local_directory) as tmp:
         out = Path(tmp) / spec["run_id"]
         for name, blob in spec["files"].items():
             (out / name).parent.mkdir(parents=True, exist_ok=True)

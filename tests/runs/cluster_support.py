@@ -40,7 +40,8 @@ class Cluster:
     def add_worker(self, name: str, *extra: str) -> subprocess.Popen:
         """A worker without a nanny (so SIGKILL ends it for good), one thread."""
         proc = self._start(name, "worker", self.address, "--name", name, "--nthreads", "1",
-                           "--no-nanny", "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0", *extra)  # fmt: skip
+                           "--no-nanny", "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0",
+                           "--local-directory", str(self.tmp / "scratch"), *extra)  # fmt: skip
         self.workers[name] = proc
         self._wait(lambda: name in self.worker_names(), what=f"worker {name}")
         return proc
