@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 from pathlib import Path
 
 from demix_core.errors import ConfigError
@@ -29,6 +30,8 @@ def check_address(address: str, source: str = "--cluster") -> str:
     if not _ADDRESS.match(address):
         raise ConfigError(f"{source} {address!r}: expected a scheduler address tcp://HOST:PORT")
     try:
+        host, port = address.split("://")[1].rsplit(":", 1)
+        socket.create_connection((host, int(port)), timeout=CONNECT_S).close()  # refused: now
         asyncio.run(_identity(address))
     except Exception as e:  # noqa: BLE001 - refused, timed out, not a scheduler, bad host
         why = str(e).splitlines()[0] if str(e) else type(e).__name__

@@ -69,6 +69,9 @@ def _show(store, group: str, args, drive: bool = False) -> int:
     if args.json:
         print(json.dumps(summary))
         return 0
+    told = sum(r["state"] != "RUNNING" for r in summary["rows"])
+    state = "its driver is running" if summary["driven"] else "no driver running"
+    print(f"{group} {summary['name']}: {told} of {summary['trials']} trials told, {state}")
     for r in summary["rows"]:
         value = f"{r['value']:.4f}" if r["value"] is not None else "-"
         shown = ", ".join(f"{k}={v:.4g}" for k, v in r["params"].items())
