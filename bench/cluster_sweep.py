@@ -63,7 +63,9 @@ def main() -> None:
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # its shutdown chatter
 
-    with tempfile.TemporaryDirectory() as tmp:
+    import dask
+
+    with tempfile.TemporaryDirectory() as tmp, dask.config.set({"temporary-directory": tmp}):
         local_wall, local = sweep(Path(tmp) / "local", config, "")
         t = time.perf_counter()
         with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",

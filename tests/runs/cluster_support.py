@@ -21,7 +21,12 @@ class Cluster:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.procs: list[subprocess.Popen] = []
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp / "cache")}
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "XDG_CACHE_HOME": str(tmp / "cache"),
+            "DASK_TEMPORARY_DIRECTORY": str(tmp / "scratch"),
+        }  # not /tmp's shared one
         file = tmp / "scheduler.json"
         self._start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", "0",
                     "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(file))  # fmt: skip
