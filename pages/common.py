@@ -153,6 +153,11 @@ def autostart() -> bool:
     return os.environ.get("DEMIX_NO_WORKERS", "") in ("", "0")
 
 
+def cluster() -> str:
+    """The sidebar's dask scheduler address ('' = train on this machine)."""
+    return st.session_state.get("cluster", os.environ.get("DEMIX_CLUSTER", "")).strip()
+
+
 def sidebar() -> None:
     s = store()
     runs = s.records()
@@ -166,6 +171,9 @@ def sidebar() -> None:
             st.warning("Runs are queued but no worker is serving the queue.")
             if st.button("Start the queue", key="sidebar_start_queue"):
                 s.ensure_server()
+        st.session_state.setdefault("cluster", os.environ.get("DEMIX_CLUSTER", ""))
+        st.text_input("Cluster", key="cluster", placeholder="tcp://HOST:8786",
+                      help="A dask scheduler: new runs train on its workers. Empty: here.")  # fmt: skip
         with st.expander("Glossary"):
             for term, meaning in GLOSSARY.items():
                 st.markdown(f"**{term}**: {meaning}")

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from demix_core import plots
-from pages import common
+from demix_core.runs import tune
+from pages import common, study_view
 
 common.route_through_app()
 
@@ -39,7 +40,9 @@ a.download_button("Table as CSV", table.to_csv(index=False), "demix-compare.csv"
 html = lambda: plots.figures_html(figures)  # noqa: E731 (built only when clicked)
 b.download_button("Figures as HTML", html, "demix-compare.html", "text/html", on_click="ignore")
 
-groups = {r["group"]: r for r in store.records() if r["group"]}
+study_view.show(store)
+studies = set(tune.studies(store.home))
+groups = {r["group"]: r for r in store.records() if r["group"] and r["group"] not in studies}
 if groups:
     st.subheader("Sweep")
     name = lambda g: f"{groups[g]['name'].split(' [')[0]} ({g})"  # noqa: E731

@@ -8,7 +8,7 @@ from demix_core.models import SCORERS
 from demix_core.sampling import SAMPLERS
 from demix_core.training import pick_device
 from demix_core.validation import check_memory
-from pages import common, datasets
+from pages import common, datasets, study_view
 
 common.route_through_app()
 
@@ -91,7 +91,7 @@ if dataset:
     except DemixError as e:
         st.error(common.field_error(e))
 if st.button("Submit run", type="primary", disabled=config is None):
-    run_id = common.store().submit(config, start=common.autostart())
+    run_id = common.store().submit(config, start=common.autostart(), cluster=common.cluster())
     st.session_state["runs_selected"] = run_id
     st.success(f"Queued run `{run_id}`.")
     st.page_link("pages/runs.py", label="Watch it on the Runs page", icon=":material/monitoring:")
@@ -103,6 +103,8 @@ if sampler == "demix":
         n = len(mus) * len(alphas)
         if st.button(f"Submit sweep ({n} runs)", disabled=config is None or n == 0):
             grid = {"mu": sorted(mus), "alpha": sorted(alphas)}
-            group = common.store().sweep(config, grid, start=common.autostart())
+            start, cluster = common.autostart(), common.cluster()
+            group = common.store().sweep(config, grid, start=start, cluster=cluster)
             st.session_state["compare_group"] = group
             st.success(f"Queued sweep `{group}` ({n} runs); its heatmap is on the Compare page.")
+    study_view.start_form(common.store(), config, common.cluster())

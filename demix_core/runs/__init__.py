@@ -18,6 +18,11 @@ pid is gone or whose heartbeat is older than 10 s as interrupted. `cancel` sets 
 flag the worker polls (it stops within ~1 s after its current step, keeping its
 checkpoint); `resume` re-queues a stopped run to continue from `train_state.pt`,
 optimizer included, up to the requested steps, appending to the same metrics log.
+
+Executors. A run queued with a dask scheduler's address (`cluster=`, `$DEMIX_CLUSTER`)
+is sent by the same server to that cluster instead (`cluster.py`, `dispatch.py`,
+`remote.py`); the server still writes everything. Studies (`tune.py`, `study.py`): Optuna
+picks each trial's values, and every trial is a run of the study's group.
 """
 
 from demix_core.runs.api import RunStore, default_home, user_cache_dir

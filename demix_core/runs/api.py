@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from demix_core.runs import db, files, queue, sweep
+from demix_core.runs.cluster import resolve as resolve_cluster
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 LIST_COLUMNS = (
     "id, name, group_id, config, status, created_at, started_at, finished_at, step, steps, "
-    "metrics, final, error, pid, heartbeat, params, checkpoint_step, cancel_requested"
+    "metrics, final, error, pid, heartbeat, params, checkpoint_step, cancel_requested, cluster"
 )
 
 
@@ -68,9 +69,19 @@ class RunStore:
 
     # --- adding and controlling work -------------------------------------------------
 
-    def submit(self, config: TrainConfig, name: str | None = None, start: bool = True) -> str:
-        """Queue one run of `config`; return its id."""
-        (run_id,) = self._insert([(config, name or default_name(config), {})], None, start)
+    def submit(
+        self,
+        config: TrainConfig,
+        name: str | None = None,
+        start: bool = True,
+        cluster: str | None = None,
+        group: str | None = None,
+        params: dict | None = None,
+    ) -> str:
+        """Queue one run of `config` (in `group`, with its `params`, when given: a study's
+        trial); return its id. `cluster`: see `cluster.resolve` (None: `$DEMIX_CLUSTER`)."""
+        runs = [(config, name or default_name(config), params or {})]
+        (run_id,) = self._insert(runs, group, start, cluster)
         return run_id
 
     def sweep(
@@ -79,26 +90,30 @@ class RunStore:
         grid: dict[str, list],
         name: str | None = None,
         start: bool = True,
+        cluster: str | None = None,
     ) -> str:
         """Queue one run per point of `grid` (field -> values) over `config`; return the group id."""
         points = sweep.expand(config, grid)  # validates every point before anything is queued
         base = name or default_name(config)
         group = new_id("g")
         runs = [(cfg, f"{base} {sweep.label(params)}", params) for cfg, params in points]
-        self._insert(runs, group=group, start=start)
+        self._insert(runs, group=group, start=start, cluster=cluster)
         return group
 
-    def _insert(self, runs: list, group: str | None, start: bool) -> list[str]:
+    def _insert(self, runs: list, group: str | None, start: bool, cluster: str | None) -> list:
         """Write each run's folder, then all catalogue rows in one transaction."""
+        address = resolve_cluster(cluster)  # before anything is written
         rows, t = [], db.now()
         for config, name, params in runs:
             run_id, cfg = new_id(), config.to_dict()
             files.write_json_atomic(self.run_dir(run_id) / "config.json", cfg)
-            rows.append((run_id, name, group, json.dumps(cfg), t, cfg["steps"], json.dumps(params)))
+            rows.append(
+                (run_id, name, group, json.dumps(cfg), t, cfg["steps"], json.dumps(params), address)
+            )
         with db.write(self.conn):
             self.conn.executemany(
-                "INSERT INTO runs (id, name, group_id, config, created_at, steps, params) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (id, name, group_id, config, created_at, steps, params, cluster) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
         if start:
@@ -120,8 +135,12 @@ class RunStore:
             )
         return "cancelled"
 
-    def resume(self, run_id: str, steps: int | None = None, start: bool = True) -> None:
-        """Queue a stopped run to continue from its last checkpoint up to `steps`."""
+    def resume(
+        self, run_id: str, steps: int | None = None, start: bool = True, cluster: str | None = None
+    ) -> None:
+        """Queue a stopped run to continue from its last checkpoint up to `steps`: here, or on
+        `cluster` (None: `$DEMIX_CLUSTER`), wherever it ran before."""
+        address = resolve_cluster(cluster)
         self.reap()
         with db.write(self.conn):
             run = self._get(run_id)
@@ -138,8 +157,8 @@ class RunStore:
             files.write_json_atomic(self.run_dir(run_id) / "config.json", config)
             self.conn.execute(
                 "UPDATE runs SET status = 'queued', resume = 1, cancel_requested = 0, error = NULL, "
-                "config = ?, steps = ?, finished_at = NULL, final = '{}' WHERE id = ?",
-                (json.dumps(config), steps, run_id),
+                "config = ?, steps = ?, finished_at = NULL, final = '{}', cluster = ? WHERE id = ?",
+                (json.dumps(config), steps, address, run_id),
             )
         if start:
             self.ensure_server()

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from demix_core.runs import tune_cli
 from demix_core.runs.api import RunStore, default_home
 from demix_core.runs.sweep import parse_grid
 from demix_core.validation import check_number
@@ -27,6 +29,8 @@ def add_runs_parser(subparsers, add_train_args: Callable[[argparse.ArgumentParse
         "runs", help="background runs: submit, list, cancel, resume, sweep"
     )
     runs.add_argument("--home", type=Path, help="run store folder (default: $DEMIX_HOME or ./runs)")
+    runs.add_argument("--cluster", metavar="tcp://HOST:PORT",
+                      help="run on this dask scheduler (default: $DEMIX_CLUSTER; '' = here)")  # fmt: skip
     sub = runs.add_subparsers(dest="runs_command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("submit", help="queue one training run")
@@ -62,6 +66,8 @@ def add_runs_parser(subparsers, add_train_args: Callable[[argparse.ArgumentParse
     p = sub.add_parser("delete", help="remove a run that is not running, with its folder")
     p.add_argument("id")
 
+    tune_cli.add_parsers(sub, add_train_args)
+
     p = sub.add_parser("worker", help="serve the queue until it is empty")
     p.add_argument("--run", metavar="ID", help="train exactly this run in this process")
     p.add_argument(
@@ -95,21 +101,26 @@ def _checked_config(args: argparse.Namespace):
 
     config = config_from_args(args)
     kg = load_dataset(config.dataset)
-    check_memory(config, kg.num_entities, kg.num_relations, pick_device(config.device))
+    # a cluster's workers may have the GPU this machine lacks: estimate as for the CPU there
+    remote = args.cluster or (args.cluster is None and os.environ.get("DEMIX_CLUSTER"))
+    device = pick_device("cpu" if remote else config.device)
+    check_memory(config, kg.num_entities, kg.num_relations, device)
     if args.name is not None:
         check_name("name", args.name)
     return config
 
 
 def _submit(store: RunStore, args: argparse.Namespace) -> int:
-    run_id = store.submit(_checked_config(args), name=args.name, start=not args.no_start)
+    config = _checked_config(args)
+    run_id = store.submit(config, name=args.name, start=not args.no_start, cluster=args.cluster)
     print(json.dumps({"id": run_id}) if args.json else f"queued {run_id}")
     return 0
 
 
 def _sweep(store: RunStore, args: argparse.Namespace) -> int:
     grid = parse_grid(args.grid)
-    group = store.sweep(_checked_config(args), grid, name=args.name, start=not args.no_start)
+    config, start = _checked_config(args), not args.no_start
+    group = store.sweep(config, grid, name=args.name, start=start, cluster=args.cluster)
     ids = [r["id"] for r in store.records(group)][::-1]
     if args.json:
         print(json.dumps({"group": group, "ids": ids}))
@@ -150,7 +161,7 @@ def _cancel(store: RunStore, args: argparse.Namespace) -> int:
 
 
 def _resume(store: RunStore, args: argparse.Namespace) -> int:
-    store.resume(args.id, steps=args.steps, start=not args.no_start)
+    store.resume(args.id, steps=args.steps, start=not args.no_start, cluster=args.cluster)
     print(f"queued {args.id} to resume up to step {store.get(args.id)['steps']}")
     return 0
 
@@ -182,4 +193,6 @@ COMMANDS = {
     "resume": _resume,
     "delete": _delete,
     "worker": _worker,
+    "tune": tune_cli.tune_command,
+    "study": tune_cli.study_command,
 }

@@ -63,6 +63,10 @@ MIGRATIONS: tuple[str, ...] = (
         heartbeat REAL NOT NULL
     );
     """,
+    # 3: the dask scheduler a run is executed on (NULL: the local queue).
+    """
+    ALTER TABLE runs ADD COLUMN cluster TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -122,6 +122,9 @@ def serve(home: Path, max_workers: int | None = None) -> int:
         conn.execute("INSERT OR REPLACE INTO server VALUES (1, ?, ?)", (me, db.now()))
     limit = max_workers or max_workers_default()
     children: dict[str, subprocess.Popen] = {}
+    from demix_core.runs.dispatch import Dispatcher  # imports dask only when a run needs it
+
+    cluster = Dispatcher(conn, home)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         while True:
@@ -130,18 +133,25 @@ def serve(home: Path, max_workers: int | None = None) -> int:
             reap(conn)
             while (run_id := _claim_next(conn, limit)) is not None:
                 children[run_id] = _start_worker(conn, home, run_id)
-            if not children and _release_if_idle(conn, me):
+            cluster.poll()
+            if not children and not cluster.busy() and _release_if_idle(conn, me):
                 return 0
             time.sleep(POLL_S)
     finally:
+        cluster.close()
         conn.execute("DELETE FROM server WHERE pid = ?", (me,))
 
 
 def _claim_next(conn: sqlite3.Connection, limit: int) -> str | None:
+    """The oldest queued local run, claimed, if fewer than `limit` local runs are running
+    (cluster runs are the Dispatcher's: the cluster has its own limits)."""
     with db.write(conn):
-        (running,) = conn.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()
+        (running,) = conn.execute(
+            "SELECT COUNT(*) FROM runs WHERE status = 'running' AND cluster IS NULL"
+        ).fetchone()
         row = conn.execute(
-            "SELECT id FROM runs WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1"
+            "SELECT id FROM runs WHERE status = 'queued' AND cluster IS NULL "
+            "ORDER BY created_at, rowid LIMIT 1"
         ).fetchone()
         if running >= limit or row is None:
             return None

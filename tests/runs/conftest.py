@@ -33,3 +33,17 @@ def home(tmp_path, monkeypatch):
 @pytest.fixture
 def store(home) -> RunStore:
     return RunStore(home)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A scheduler and two one-thread workers on 127.0.0.1 for the tests of one module."""
+    from cluster_support import Cluster
+
+    c = Cluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        c.add_worker("w1")
+        c.add_worker("w2")
+        yield c
+    finally:
+        c.close()

@@ -36,8 +36,14 @@ def wait_for(predicate: Callable[[], object], timeout: float = 60.0, what: str =
 
 
 def wait_status(store: RunStore, run_id: str, statuses: tuple[str, ...], timeout: float = 90.0):
-    def reached():
-        run = store.get(run_id)
-        return run if run["status"] in statuses else None
+    last = {}
 
-    return wait_for(reached, timeout, f"run {run_id} to become {'/'.join(statuses)}")
+    def reached():
+        last.update(store.get(run_id))
+        return last if last["status"] in statuses else None
+
+    try:
+        return wait_for(reached, timeout, f"run {run_id} to become {'/'.join(statuses)}")
+    except pytest.fail.Exception as e:
+        seen = {k: last.get(k) for k in ("status", "step", "error", "cancel_requested")}
+        raise pytest.fail.Exception(f"{e} (last seen: {seen})") from None
