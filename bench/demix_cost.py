@@ -30,8 +30,8 @@ import torch  # noqa: E402
 from demix_core.cli import add_train_args  # noqa: E402
 from demix_core.config import config_from_args  # noqa: E402
 from demix_core.experiments.cost import PHASES, phase_times  # noqa: E402
-from demix_core.models import mixed_rows, rows  # noqa: E402
-from demix_core.sampling.demix import pattern_positives  # noqa: E402
+from demix_core.kernels import mixed_rows, rows  # noqa: E402
+from demix_core.sampling.demix_steps import pattern_positives  # noqa: E402
 from demix_core.training import _Run  # noqa: E402
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from demix_core.data import KG, KGIndex, corrupt
+from demix_core.data import KG, corrupt
 from demix_core.demix import fn_precision_recall
 from demix_core.errors import ConfigError
 from demix_core.lens import LensResult, pr_curve
@@ -255,53 +255,16 @@ def mix_layout(
 # --------------------------------------------------------------------------- samplers
 
 
-@torch.no_grad()
 def sampler_candidates(
     model, kg: KG, positives: Tensor, samplers: list[str], k: int, seed: int, warmup: int = 10
 ) -> dict:
-    """`audit.sampler_candidates` for given positives `(B, 3)`: every sampler, seeded alike,
+    """`audit.draw_candidates` for given positives `(B, 3)`: every sampler, seeded alike,
     corrupts each positive at two consecutive steps after `warmup` steps on them (so samplers
     that alternate sides show both). A mixing sampler is scored on the mixtures its loss
-    sees (`Negatives.mixed_embeddings`), its truth judged on the candidate ids."""
-    from demix_core.audit import Candidates
-    from demix_core.sampling import build_sampler
+    sees (`Negatives.embeddings`), its truth judged on the candidate ids."""
+    from demix_core.audit import draw_candidates
 
-    device = model.entity.device
-    index = KGIndex.build(kg).to(device)
-    pos = positives.to(device)
-    out = {}
-    for name in samplers:
-        sampler = build_sampler(name, kg, index, None, seed, device)
-        for step in range(warmup):
-            sampler.sample(model, pos, step, k, False)
-        negs = [sampler.sample(model, pos, warmup + i, k, False) for i in (0, 1)]
-        both, ids, head = torch.cat([pos, pos]), _cat(negs, "ids"), _cat(negs, "head")
-        h, r, t = corrupt(both, ids, head).unbind(-1)  # (2B, K) each
-        mixed = [n.mixed_embeddings(model) for n in negs]  # (B, K, De) or None
-        scores = [
-            model.score_candidates(pos, n.head, n.ids if m is None else m)
-            for n, m in zip(negs, mixed)
-        ]
-        out[name] = Candidates(
-            pos=both,
-            head=head,
-            ids=ids,
-            scores=torch.cat(scores).float(),
-            is_true=index.truth.contains(h, r, t),
-            is_train=index.train.contains(h, r, t),
-            mask=torch.cat(
-                [
-                    torch.ones_like(n.ids, dtype=torch.bool) if n.mask is None else n.mask
-                    for n in negs
-                ]
-            ),
-            mpn=None if negs[0].mpn is None else _cat(negs, "mpn"),
-        )
-    return out
-
-
-def _cat(negs: list, field: str) -> Tensor:
-    return torch.cat([getattr(n, field) for n in negs])
+    return draw_candidates(model, kg, positives, samplers, k, seed, warmup=warmup)
 
 
 def sampler_summary(cands: dict, adv_temperature: float = 1.0) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from demix_core.data import KG, KGIndex, corrupt
 from demix_core.demix import fn_precision_recall
 from demix_core.errors import CheckpointError, ConfigError
 from demix_core.relcat import CATEGORIES, category_ids, kg_categories
-from demix_core.sampling import SAMPLERS, build_sampler
+from demix_core.sampling import SAMPLERS, build_sampler, sampler_class
 
 
 @dataclass
@@ -44,11 +44,8 @@ class Candidates:
 
 
 def _check(model, kg: KG, samplers: list[str], positives: int, negatives: int) -> None:
-    unknown = [s for s in samplers if s not in SAMPLERS]
-    if unknown:
-        raise ConfigError(
-            f"--samplers: unknown sampler(s) {', '.join(unknown)} (known: {', '.join(SAMPLERS)})"
-        )
+    for name in samplers:
+        sampler_class(name, "samplers")
     if not samplers:
         raise ConfigError(f"--samplers: name at least one (known: {', '.join(SAMPLERS)})")
     if positives < 1 or negatives < 1:
@@ -80,9 +77,27 @@ def sampler_candidates(
 ) -> dict[str, Candidates]:
     """Raw candidates of each sampler on the same positives (see the module docstring)."""
     _check(model, kg, samplers, positives, negatives)
+    pos = audit_positives(kg, positives, seed)  # (P, 3)
+    return draw_candidates(model, kg, pos, samplers, negatives, seed, options, filtered, warmup)
+
+
+@torch.no_grad()
+def draw_candidates(
+    model,
+    kg: KG,
+    pos: torch.Tensor,
+    samplers: list[str],
+    negatives: int,
+    seed: int,
+    options: dict[str, dict] | None = None,
+    filtered: bool = False,
+    warmup: int = 10,
+) -> dict[str, Candidates]:
+    """Candidates of each sampler for positives `pos (P, 3)`, every sampler seeded alike:
+    `warmup` steps first (samplers with a cache fill it), then two steps (tail, head)."""
     device = model.entity.device
     index = KGIndex.build(kg).to(device)
-    pos = audit_positives(kg, positives, seed).to(device)  # (P, 3)
+    pos = pos.to(device)
     out = {}
     for name in samplers:
         sampler = build_sampler(name, kg, index, (options or {}).get(name), seed, device)
@@ -99,8 +114,7 @@ def _candidates(model, index: KGIndex, pos: torch.Tensor, negs: list) -> Candida
         rows.append(pos)
         heads.append(neg.head)
         ids.append(neg.ids)
-        mixed = neg.mixed_embeddings(model)  # what the loss scores, for mixing samplers
-        cand = mixed.detach() if mixed is not None else neg.ids
+        cand = neg.embeddings(model)  # (P, K, De): what the loss scores (mixed, if mixed)
         scores.append(model.score_candidates(pos, neg.head, cand).float())  # (P, K)
         masks.append(neg.mask if neg.mask is not None else torch.ones_like(neg.ids, dtype=bool))
         mpns.append(neg.mpn)
@@ -269,11 +283,8 @@ def run_negatives_command(args) -> int:
 
     _check_numbers(args)
     names = [s.strip() for s in args.samplers.split(",") if s.strip()]
-    unknown = [s for s in names if s not in SAMPLERS]
-    if unknown:
-        raise ConfigError(
-            f"--samplers: unknown sampler(s) {', '.join(unknown)} (known: {', '.join(SAMPLERS)})"
-        )
+    for name in names:
+        sampler_class(name, "samplers")
     result = audit_checkpoint(
         args.checkpoint,
         args.dataset,

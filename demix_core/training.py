@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from demix_core.checkpoint import atomic_save, checkpoint_dict
-from demix_core.compile import decide, maybe_compiled, notices, set_compile
+from demix_core.compile import TRAIN_WORK, decide, maybe_compiled, notices, set_compile
 from demix_core.config import TrainConfig, config_from_args, make_config  # noqa: F401
 from demix_core.data import KG, KGIndex, load_dataset
 from demix_core.errors import ConfigError, DemixError
@@ -72,13 +72,7 @@ def _step_loss(model, pos, head, neg, subsample, adv, reg_kind, reg_weight, core
     """Loss of one step from positives `(B, 3)` and a sampler's `Negatives`."""
     anchor = model.ent(torch.where(head, pos[:, 2], pos[:, 0]))  # (B, De)
     target = model.ent(torch.where(head, pos[:, 0], pos[:, 2]))  # (B, De)
-    if neg.emb is not None:
-        cand = neg.emb  # (B, K, De)
-    elif neg.partner is not None:  # AdaMix / MixKG: weight * e(ids) + (1 - weight) * e(partner)
-        weight = float(neg.weight) if isinstance(neg.weight, (int, float)) else neg.weight
-        cand = model.mixed_ent(neg.ids, neg.partner, weight)
-    else:
-        cand = model.ent(neg.ids)
+    cand = neg.embeddings(model)  # (B, K, De), mixed where the sampler names partners
     loss = core(
         model.scorer,
         model.gamma,
@@ -209,7 +203,6 @@ def train(
     kg: KG | None = None,
 ) -> dict:
     """Train to `config.steps`; returns {"status": "done"|"cancelled", "step", ...test metrics}."""
-    config = config.validated()
     out = Path(out_dir)
     kg = kg or load_dataset(config.dataset)
     check_memory(config, kg.num_entities, kg.num_relations, pick_device(config.device))
@@ -227,7 +220,7 @@ def train(
     tmp.write_text(config.to_json())
     os.replace(tmp, out / "config.json")
     work = config.steps * config.batch_size * config.negatives * config.dim
-    set_compile(decide(config.compile, work, threshold=1e10))
+    set_compile(decide(config.compile, work, threshold=TRAIN_WORK))
     loss_fn = make_loss_fn()
     with open(out / "metrics.jsonl", "a") as fh:
         return _loop(run, loss_fn, callbacks, fh)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,18 +42,18 @@ GLOSSARY = {
     "among all entities (other known true answers removed), and how often it ranks in the top 10.",
     "Sweep": "A grid of runs over some settings (here mu x alpha), compared on one heatmap.",
 }
-FIELDS = {  # config field (as named in error messages) -> form label
+FIELDS = {  # config field (ConfigError.field) -> form label
     "dim": "Embedding dim",
     "steps": "Steps",
-    "batch-size": "Batch size",
+    "batch_size": "Batch size",
     "negatives": "Negatives",
     "lr": "Learning rate",
     "mu": "mu",
     "alpha": "alpha",
-    "eval-every": "Validate every",
+    "eval_every": "Validate every",
     "gamma": "Margin gamma",
-    "adv-temperature": "Adversarial temperature",
-    "base-sampler": "Base sampler",
+    "adv_temperature": "Adversarial temperature",
+    "base_sampler": "Base sampler",
 }
 
 
@@ -172,10 +171,9 @@ def sidebar() -> None:
 
 
 def field_error(err: Exception) -> str:
-    """A DemixError's text, led by the form field it names (`--lr must...` -> Learning rate)."""
+    """A DemixError's text, led by the form field it is about (`ConfigError.field`)."""
     text = str(err)
-    match = re.search(r"--([a-z][a-z-]*)", text)
-    label = FIELDS.get(match.group(1)) if match else None
+    label = FIELDS.get(getattr(err, "field", None) or "")
     return f"**{label}**: {md(text)}" if label else md(text)
 
 
@@ -214,15 +212,9 @@ def sampler_settings(sampler: str, options: dict) -> dict:
 
 def check_sampler(sampler: str, options: dict) -> None:
     """ConfigError (naming the option) for options the sampler would refuse at start."""
-    from demix_core.sampling.base import make_options
-    from demix_core.sampling.registry import sampler_class
+    from demix_core.sampling.registry import make_sampler_options
 
-    opts = make_options(sampler_class(sampler).Options, options, sampler)
-    if sampler == "demix":
-        from demix_core.sampling.demix import validate
-
-        sampler_class(opts.base_sampler)
-        validate(opts)
+    make_sampler_options(sampler, options)
 
 
 # --------------------------------------------------------------------------- session

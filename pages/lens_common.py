@@ -318,12 +318,12 @@ def lens(source: tuple, spec: analysis.PositivesSpec, k: int, side: str, base: s
 
 def lens_settings() -> tuple[int, str, str]:
     """K, side and base sampler of the lens."""
-    from demix_core.sampling import SAMPLERS
+    from demix_core.sampling.registry import base_choices
 
     a, b, c = st.columns(3)
     k = a.number_input("Candidates per positive (K)", 1, 512, **bind("k"))
     side = b.radio("Corrupt", ("tail", "head", "both"), horizontal=True, **bind("side"))
-    bases = [x for x in SAMPLERS if x != "demix"]
+    bases = base_choices("demix")
     fall_back("base", bases, "Base sampler", "uniform")
     base = c.selectbox("Base sampler", bases, help=TERMS["Base sampler"], **bind("base"))
     return int(k), side, base
