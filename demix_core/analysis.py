@@ -19,9 +19,9 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from demix_core.data import KG, corrupt
 from demix_core.demix import fn_precision_recall
 from demix_core.errors import ConfigError
+from demix_core.kg import KG, corrupt
 from demix_core.lens import LensResult, pr_curve
 from demix_core.projection import Projection
 

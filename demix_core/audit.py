@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import torch
 
-from demix_core.data import KG, KGIndex, corrupt
 from demix_core.demix import fn_precision_recall
 from demix_core.errors import CheckpointError, ConfigError
+from demix_core.kg import KG, KGIndex, corrupt
 from demix_core.relcat import CATEGORIES, category_ids, kg_categories
 from demix_core.sampling import SAMPLERS, build_sampler, sampler_class
 

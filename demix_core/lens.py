@@ -18,9 +18,9 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
-from demix_core.data import KG, KGIndex, corrupt
 from demix_core.demix import adamix, fn_precision_recall, mpne_partition, mpne_threshold
 from demix_core.errors import ConfigError
+from demix_core.kg import KG, KGIndex, corrupt
 from demix_core.models import SCORERS
 from demix_core.sampling.demix import DemixOptions, DemixSampler
 from demix_core.sampling.demix_steps import draw_partners, mix_weight, pattern_positives

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from demix_core.data import KG
 from demix_core.errors import DatasetError
+from demix_core.kg import KG
 from demix_core.validation import MAX_SEED
 
 RELATIONS = ("parent_of", "child_of", "sibling_of", "spouse_of", "grandparent_of", "grandchild_of")

@@ -20,9 +20,10 @@ import torch
 from demix_core.checkpoint import atomic_save, checkpoint_dict
 from demix_core.compile import TRAIN_WORK, decide, maybe_compiled, notices, set_compile
 from demix_core.config import TrainConfig, config_from_args, make_config  # noqa: F401
-from demix_core.data import KG, KGIndex, load_dataset
+from demix_core.data import load_dataset
 from demix_core.errors import ConfigError, DemixError
 from demix_core.evaluation import FilterIndex, evaluate
+from demix_core.kg import KG, KGIndex
 from demix_core.losses import kge_loss, subsampling_weights
 from demix_core.models import KGEModel
 from demix_core.sampling import build_sampler

@@ -12,7 +12,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DEMIX_NO_COMPILE", "1")  # tests check numbers, not compile speed
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
-from demix_core.data import KG  # noqa: E402
+from demix_core.kg import KG  # noqa: E402
 
 
 @pytest.fixture

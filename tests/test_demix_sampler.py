@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 import torch
 
-from demix_core.data import KG, KGIndex, TripleIndex
 from demix_core.errors import ConfigError
+from demix_core.kg import KG, KGIndex, TripleIndex
 from demix_core.models import KGEModel
 from demix_core.sampling.demix import DemixOptions, DemixSampler
 from demix_core.sampling.demix_steps import pattern_positives

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from demix_core.checkpoint import atomic_save, load_checkpoint
-from demix_core.data import corrupt
 from demix_core.errors import CheckpointError, ConfigError
+from demix_core.kg import corrupt
 from demix_core.models import SCORERS, KGEModel
 
 

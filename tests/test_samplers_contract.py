@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from demix_core.data import KGIndex, load_dataset
+from demix_core.data import load_dataset
+from demix_core.kg import KGIndex
 from demix_core.models import KGEModel
 from demix_core.sampling import SAMPLERS, build_sampler
 

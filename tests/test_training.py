@@ -177,8 +177,8 @@ def test_every_model_trains_with_each_base_sampler(tmp_path, model, sampler):
 def test_fused_mixing_in_the_loss_equals_adamix_embeddings():
     """The step mixes e(ids) and e(partner) inside the loss kernel; it must give the loss
     (and gradients) of scoring the adamix() embeddings directly."""
-    from demix_core.data import KGIndex
     from demix_core.demix import adamix
+    from demix_core.kg import KGIndex
     from demix_core.sampling import build_sampler
 
     kg = load_dataset("nations")

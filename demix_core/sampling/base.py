@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, fields
 
 import torch
 
-from demix_core.data import KG, KGIndex, corrupt
 from demix_core.errors import ConfigError
+from demix_core.kg import KG, KGIndex, corrupt
 from demix_core.validation import check_finite_fields
 
 

@@ -13,7 +13,6 @@ import torch
 from torch import Tensor
 
 from demix_core import kernels
-from demix_core.data import KGIndex
 from demix_core.demix import (
     adamix_label,
     beta_lambda,
@@ -23,6 +22,7 @@ from demix_core.demix import (
     mpne_threshold,
     pattern_partners,
 )
+from demix_core.kg import KGIndex
 
 
 def pattern_positives(

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from demix_core.data import PatternIndex, corrupt
 from demix_core.demix import pattern_partners
 from demix_core.errors import ConfigError
+from demix_core.kg import PatternIndex, corrupt
 from demix_core.sampling.base import Negatives, Sampler, check_choice
 
 ORACLE_MODES = ("filter", "leak")
