@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from demix_core.errors import ConfigError
-from demix_core.validation import check_number, check_sampler_options, check_seed
+from demix_core.validation import check_number, check_seed
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,10 @@ class TrainConfig:
             raise ConfigError(
                 f"--compile must be auto, on or off, got {self.compile!r}", field="compile"
             )
-        check_sampler_options(self.sampler, dict(self.sampler_options or {}))
+        from demix_core.sampling.registry import make_sampler_options  # torch: load late
+
+        # refused at submit rather than when a queued run starts training
+        make_sampler_options(self.sampler, dict(self.sampler_options or {}))
 
 
 # Recommended defaults: (dataset, model) -> hyper-parameters, measured on 2 CPU cores to meet

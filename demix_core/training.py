@@ -19,7 +19,7 @@ import torch
 
 from demix_core.checkpoint import atomic_save, checkpoint_dict
 from demix_core.compile import TRAIN_WORK, decide, maybe_compiled, notices, set_compile
-from demix_core.config import TrainConfig, config_from_args, make_config  # noqa: F401
+from demix_core.config import TrainConfig
 from demix_core.data import load_dataset
 from demix_core.errors import ConfigError, DemixError
 from demix_core.evaluation import FilterIndex, evaluate

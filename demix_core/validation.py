@@ -166,11 +166,3 @@ def check_memory(config, num_entities: int = 0, num_relations: int = 0, device="
             "--batch-size or --dim"
         )
     return need
-
-
-def check_sampler_options(sampler: str, options: dict) -> None:
-    """ConfigError (naming the option) for sampler options the sampler would refuse when
-    training starts, so a queued run is refused at submit rather than failing later."""
-    from demix_core.sampling.registry import make_sampler_options
-
-    make_sampler_options(sampler, options)
