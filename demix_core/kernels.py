@@ -11,7 +11,7 @@ fewer passes, and tests/test_kernels.py holds each one against its readable twin
   (`demix.hard_partners`).
 
 Whether anything is compiled is decided in `demix_core.compile`; timings are in
-docs/kernels.md (re-measured by bench/demix_cost.py).
+docs/performance.md (re-measured by bench/kernels.py).
 """
 
 from __future__ import annotations

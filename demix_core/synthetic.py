@@ -19,8 +19,8 @@ from demix_core.validation import MAX_SEED
 
 RELATIONS = ("parent_of", "child_of", "sibling_of", "spouse_of", "grandparent_of", "grandchild_of")
 _DEFAULTS = {"entities": 2000, "hidden": 0.3, "seed": 0}
-# Building the graph is a Python loop over people: measured 33 s and 2.4 GB peak at a
-# million, so the bound is the Train form's 200,000 (a typo such as entities=100000000
+# Building the graph is a Python loop over people, minutes and gigabytes at a million
+# (docs/performance.md), so the bound is the Train form's 200,000 (a typo such as entities=100000000
 # would otherwise run for hours and exhaust memory).
 MIN_ENTITIES, MAX_ENTITIES = 16, 200_000
 

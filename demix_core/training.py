@@ -140,7 +140,7 @@ class _Run:
         n, b = len(self.train), min(self.config.batch_size, len(self.train))
         per_epoch = max(1, n // b)
         epoch, i = divmod(step, per_epoch)
-        if self._order[0] != epoch:  # one permutation per epoch (FB15k-237: 2 ms to draw)
+        if self._order[0] != epoch:  # one permutation per epoch
             seed = (self.config.seed * 1_000_003 + epoch) % 2**64  # any 64-bit seed
             g = torch.Generator().manual_seed(seed)
             self._order = (epoch, torch.randperm(n, generator=g).to(self.device))

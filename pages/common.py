@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from demix_core import run_tables
 from demix_core.errors import DemixError, describe
 from demix_core.runs import RunStore, StoreError, default_home
 from demix_core.runs.files import METRICS
@@ -197,19 +198,6 @@ def quick_demo() -> list[str]:
     ]
 
 
-def sampler_settings(sampler: str, options: dict) -> dict:
-    """Every option of a run's sampler, defaults filled in (what the run really used)."""
-    from dataclasses import asdict
-
-    from demix_core.sampling.base import make_options
-    from demix_core.sampling.registry import sampler_class
-
-    try:
-        return asdict(make_options(sampler_class(sampler).Options, options, sampler))
-    except DemixError:
-        return dict(options)
-
-
 def check_sampler(sampler: str, options: dict) -> None:
     """ConfigError (naming the option) for options the sampler would refuse at start."""
     from demix_core.sampling.registry import make_sampler_options
@@ -314,100 +302,17 @@ def poll_cost(start: tuple[float, float]) -> None:
 # --------------------------------------------------------------------------- tables
 
 
-def label(run: dict) -> str:
-    if run["status"] == "example":
-        return f"{run['name']} · read-only example"
-    return f"{run['name']} · {run['status']} · {run['id'][-6:]}"
-
-
-def short(run: dict) -> str:
-    return f"{run['name']} ({run['id'][-6:]})"
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds:
-        return ""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    m, s = divmod(seconds, 60)
-    return f"{m} min {s:02d} s" if m < 60 else f"{m // 60} h {m % 60:02d} min"
-
-
-def timing(run: dict, now: float | None = None) -> tuple[float | None, float | None]:
-    """(elapsed, remaining) seconds: remaining from the run's own pace (training seconds
-    per step, which survives resumes), elapsed in wall time since it started."""
-    now = now or time.time()
-    if not run.get("started_at"):
-        return None, None
-    elapsed = (run.get("finished_at") or now) - run["started_at"]
-    if run["status"] != "running":
-        return elapsed, None
-    trained = (run.get("metrics") or {}).get("seconds") or elapsed
-    done = run["step"]
-    return elapsed, (trained / done * (run["steps"] - done) if done else None)
-
-
 def number_columns(table: pd.DataFrame) -> dict:
     """column_config showing the table's float columns with three decimals."""
     floats = table.select_dtypes("float").columns
     return {c: st.column_config.NumberColumn(format="%.3f") for c in floats if c != "progress"}
 
 
-def runs_table(runs: list[dict]) -> pd.DataFrame:
-    rows = []
-    for r in runs:
-        elapsed, remaining = timing(r)
-        m, f = r.get("metrics") or {}, r.get("final") or {}
-        rows.append(
-            {
-                "name": r["name"],
-                "status": r["status"],
-                "progress": r["progress"],
-                "step": f"{r['step']}/{r['steps']}",
-                "elapsed": duration(elapsed),
-                "remaining": duration(remaining),
-                "valid MRR": m.get("valid_mrr"),
-                "test MRR": f.get("mrr"),
-                "sampler": r["sampler"],
-                "dataset": Path(str(r["dataset"])).name,
-                "id": r["id"],
-            }
-        )
-    return pd.DataFrame(rows)
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def final_table(key: tuple, _runs: list[dict]) -> pd.DataFrame:
-    """Settings and last metrics of `_runs`; `key` = ((id, step, status), ...) says when the
-    cached table is stale (a run moved on)."""
-    rows = []
-    for r in _runs:
-        cfg, m, f = r["config"], r["metrics"], r["final"]
-        opts = sampler_settings(r["sampler"], cfg.get("sampler_options") or {})
-        rows.append(
-            {
-                "run": short(r),
-                "status": r["status"],
-                "dataset": Path(str(r["dataset"])).name,
-                "model": r["model"],
-                "sampler": r["sampler"],
-                "base": opts.get("base_sampler"),
-                "mu": opts.get("mu"),
-                "alpha": opts.get("alpha"),
-                "steps": r["step"],
-                "last valid MRR": m.get("valid_mrr"),
-                "test MRR": f.get("mrr"),
-                "test Hits@1": f.get("hits@1"),
-                "test Hits@3": f.get("hits@3"),
-                "test Hits@10": f.get("hits@10"),
-                "training s": f.get("train_seconds", m.get("seconds")),
-                "dim": cfg["dim"],
-                "negatives": cfg["negatives"],
-                "lr": cfg["lr"],
-            }
-        )
-    return pd.DataFrame(rows)
+    """`run_tables.settings_table` of `_runs`, cached; `key` = ((id, step, status), ...)
+    says when the cached table is stale (a run moved on)."""
+    return run_tables.settings_table(_runs)
 
 
 def run_actions(s: RunStore, run: dict) -> None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from demix_core import plots
+from demix_core import plots, run_tables
 from pages import common
 
 common.route_through_app()
@@ -19,10 +19,10 @@ done = [r["id"] for r in runs if r["status"] == "done"]
 common.restore(["compare_runs"], {"compare_runs": (done or list(by_id))[:2]})
 st.session_state["compare_runs"] = [i for i in st.session_state["compare_runs"] if i in by_id]
 chosen = st.multiselect(
-    "Runs", list(by_id), key="compare_runs", format_func=lambda i: common.label(by_id[i])
+    "Runs", list(by_id), key="compare_runs", format_func=lambda i: run_tables.label(by_id[i])
 )
 common.remember(["compare_runs"])
-series = {common.short(by_id[i]): common.metrics(i) for i in chosen}
+series = {run_tables.short(by_id[i]): common.metrics(i) for i in chosen}
 
 figures = {}
 for x, tab in zip(("step", "seconds"), st.tabs(["Against steps", "Against training time"])):

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from demix_core import analysis, urlstate
+from demix_core import analysis, run_tables, urlstate
 from demix_core.errors import DemixError
 from demix_core.projection import Projection, fit_projection, load_umap, numba_cache_dir
 from demix_core.safe_text import code, md
@@ -172,7 +172,7 @@ def pick_source() -> tuple | None:
     fall_back("run", list(by_id), "Run", (done_ids or list(by_id))[0])
     a, b = st.columns([2, 3])
     run_id = a.selectbox(
-        "Run", list(by_id), format_func=lambda i: common.label(by_id[i]), **bind("run")
+        "Run", list(by_id), format_func=lambda i: run_tables.label(by_id[i]), **bind("run")
     )
     home = homes[run_id]
     steps = home.checkpoint_steps(run_id)

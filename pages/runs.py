@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from demix_core import plots
+from demix_core import plots, run_tables
 from demix_core.runs import StoreError
 from demix_core.runs.db import ACTIVE
 from demix_core.safe_text import md
@@ -37,14 +37,14 @@ def overview() -> None:
     records = store.records()
     for r in records:
         if r["status"] in ACTIVE:
-            elapsed, remaining = common.timing(r)
-            when = f"{common.duration(elapsed)} elapsed" if elapsed is not None else "waiting"
-            left = f", about {common.duration(remaining)} left" if remaining else ""
+            elapsed, remaining = run_tables.timing(r)
+            when = f"{run_tables.duration(elapsed)} elapsed" if elapsed is not None else "waiting"
+            left = f", about {run_tables.duration(remaining)} left" if remaining else ""
             text = (
                 f"**{md(r['name'])}**: {r['status']}, step {r['step']}/{r['steps']}, {when}{left}"
             )
             st.progress(r["progress"], text=text)
-    table = common.runs_table(records)
+    table = run_tables.runs_table(records)
     progress = st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0)
     columns = {**common.number_columns(table), "progress": progress}
     st.dataframe(table, hide_index=True, column_config=columns)
@@ -66,7 +66,7 @@ run_id = st.selectbox(
     "Run",
     ids,
     key="runs_pick",
-    format_func=lambda i: common.label(runs[ids.index(i)]),
+    format_func=lambda i: run_tables.label(runs[ids.index(i)]),
     on_change=lambda: st.session_state.update(runs_selected=st.session_state["runs_pick"]),
 )
 run = runs[ids.index(run_id)]
