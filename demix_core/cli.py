@@ -224,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _optional_commands(sub) -> None:
     """Sub-commands living beside the core: the sampler audit and the run store."""
     try:
-        from demix_core.audit import add_negatives_parser, run_negatives_command
+        from demix_core.audit_cli import add_negatives_parser, run_negatives_command
 
         add_negatives_parser(sub)
         sub.choices["negatives"].set_defaults(func=run_negatives_command)

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from demix_core.errors import ConfigError
-from demix_core.validation import check_number, check_seed
+from demix_core.validation import check_choice, check_number, check_seed
 
 
 @dataclass(frozen=True)
@@ -73,19 +73,9 @@ class TrainConfig:
         check_number("lr", self.lr, 0, low_open=True)
         for name in ("time_budget", "adv_temperature", "reg_weight"):
             check_number(name, getattr(self, name), 0)
-        if self.regularization not in ("none", "n3", "l2"):
-            raise ConfigError(
-                f"--regularization must be none, n3 or l2, got {self.regularization!r}",
-                field="regularization",
-            )
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ConfigError(
-                f"--device must be auto, cpu or cuda, got {self.device!r}", field="device"
-            )
-        if self.compile not in ("auto", "on", "off"):
-            raise ConfigError(
-                f"--compile must be auto, on or off, got {self.compile!r}", field="compile"
-            )
+        check_choice("regularization", self.regularization, ("none", "n3", "l2"))
+        check_choice("device", self.device, ("auto", "cpu", "cuda"))
+        check_choice("compile", self.compile, ("auto", "on", "off"))
         from demix_core.sampling.registry import make_sampler_options  # torch: load late
 
         # refused at submit rather than when a queued run starts training

@@ -53,6 +53,13 @@ def check_number(
         raise ConfigError(f"{flag(name)} must be <= {high:g}, got {value}", field=name)
 
 
+def check_choice(name: str, value, choices: tuple[str, ...]) -> None:
+    """ConfigError naming the flag unless `value` is one of `choices`."""
+    if value not in choices:
+        words = ", ".join(choices[:-1]) + f" or {choices[-1]}"
+        raise ConfigError(f"{flag(name)} must be {words}, got {value!r}", field=name)
+
+
 def check_seed(name: str, value) -> None:
     check_number(name, value, 0, integer=True)
     if value > MAX_SEED:
@@ -163,6 +170,7 @@ def check_memory(config, num_entities: int = 0, num_relations: int = 0, device="
             f"--negatives {config.negatives} x --batch-size {config.batch_size} x "
             f"embedding width {ent} (--dim {config.dim}) needs about {_gb(need)} per training "
             f"step, but only {_gb(have)} of memory is available; lower --negatives, "
-            "--batch-size or --dim"
+            "--batch-size or --dim",
+            field="negatives",  # the first to lower: it does not change the model
         )
     return need

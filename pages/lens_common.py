@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from demix_core import analysis, run_tables, urlstate
+from demix_core import analysis, run_tables, sampler_frames, urlstate
 from demix_core.errors import DemixError
 from demix_core.projection import Projection, fit_projection, load_umap, numba_cache_dir
 from demix_core.safe_text import code, md
@@ -404,7 +404,7 @@ def sampler_candidates(source: tuple, spec: analysis.PositivesSpec, k: int) -> d
 
     model, kg = load(source)
     pos = analysis.select_positives(kg, spec)
-    return analysis.sampler_candidates(model, kg, pos, list(SAMPLERS), k, spec.seed)
+    return sampler_frames.sampler_candidates(model, kg, pos, list(SAMPLERS), k, spec.seed)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -414,10 +414,10 @@ def sampler_views(source: tuple, spec: analysis.PositivesSpec, k: int, beta: flo
     _, kg = load(source)
     cands = sampler_candidates(source, spec, k)
     return (
-        analysis.sampler_summary(cands, beta),
-        analysis.sampler_scores(cands),
-        analysis.sampler_categories(cands, kg),
-        analysis.sampler_table(cands, kg),
+        sampler_frames.sampler_summary(cands, beta),
+        sampler_frames.sampler_scores(cands),
+        sampler_frames.sampler_categories(cands, kg),
+        sampler_frames.sampler_table(cands, kg),
     )
 
 

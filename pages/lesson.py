@@ -4,7 +4,7 @@ from it (`demix_core.lesson`); the step, the example and the sliders live in the
 
 import streamlit as st
 
-from demix_core import analysis, lens_plots, lesson, urlstate
+from demix_core import analysis, lens_plots, lesson, sampler_frames, sampler_plots, urlstate
 from demix_core.examples import DATASETS, example_id
 from demix_core.lens import remix, repartition
 from demix_core.plots import false_negative_diagram
@@ -94,10 +94,10 @@ def step_1() -> None:
 
 
 def step_2() -> None:
-    summary = analysis.sampler_summary(lc.sampler_candidates(plain, SPEC, K))
+    summary = sampler_frames.sampler_summary(lc.sampler_candidates(plain, SPEC, K))
     takeaway(lesson.takeaway_samplers(summary))
     title = "Known false negatives among each sampler's candidates"
-    st.plotly_chart(lens_plots.sampler_bars(summary, "fn_rate", title), key="lesson_samplers")
+    st.plotly_chart(sampler_plots.sampler_bars(summary, "fn_rate", title), key="lesson_samplers")
 
 
 def evidence_box(name: str) -> None:

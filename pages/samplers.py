@@ -4,7 +4,7 @@ import math
 
 import streamlit as st
 
-from demix_core import lens_plots
+from demix_core import sampler_plots
 from pages import lens_common as lc
 
 lc.common.route_through_app()
@@ -30,14 +30,14 @@ st.caption(
     "consecutive steps (after 10 warm-up steps, so NSCaching's cache has seen the model); "
     "DeMix and MixKG are scored as the loss sees them: their mixed triples."
 )
-st.plotly_chart(lens_plots.sampler_histograms(scores), key="samplers_hist")
+st.plotly_chart(sampler_plots.sampler_histograms(scores), key="samplers_hist")
 left, right = st.columns(2)
 left.plotly_chart(
-    lens_plots.sampler_bars(summary, "fn_rate", "Known false negatives among the candidates"),
+    sampler_plots.sampler_bars(summary, "fn_rate", "Known false negatives among the candidates"),
     key="samplers_fn",
 )
 right.plotly_chart(
-    lens_plots.sampler_bars(
+    sampler_plots.sampler_bars(
         summary,
         "adv_entropy",
         "Entropy of the self-adversarial weights (dashed: log K)",
@@ -46,7 +46,7 @@ right.plotly_chart(
     key="samplers_entropy",
 )
 st.subheader("Where do false negatives come from?")
-st.plotly_chart(lens_plots.category_bars(by_cat), key="samplers_categories")
+st.plotly_chart(sampler_plots.category_bars(by_cat), key="samplers_categories")
 st.caption(
     "Relations grouped as in TransH by their average tails per head and heads per tail "
     "(1.5 or more: N): corrupting the N side of a 1-N relation draws from many true answers, "

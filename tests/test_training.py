@@ -124,7 +124,7 @@ def test_unknown_config_key():
 
 
 def test_batches_are_epochs_of_a_seeded_permutation_in_any_call_order(tmp_path):
-    run = training._Run(small(seed=4), tmp_path, None)
+    run = training.TrainingRun(small(seed=4), tmp_path, None)
     n, b = len(run.train), 128
     per_epoch = n // b  # Nations: 1592 train triples -> 12 batches per epoch
 

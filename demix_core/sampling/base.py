@@ -137,13 +137,6 @@ def check_positive(name: str, value: float, minimum: float = 1) -> None:
         raise ConfigError(f"--{flag} must be >= {minimum}, got {value}", field=name)
 
 
-def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    """ConfigError on option `name` unless `value` is one of `choices`."""
-    if value not in choices:
-        flag = name.replace("_", "-")
-        raise ConfigError(f"--{flag} must be one of {choices}, got {value!r}", field=name)
-
-
 class Pools:
     """Entity pools per key in CSR form (`offsets (n + 1,)`, `values (nnz,)`), drawn from
     uniformly with replacement. A key whose pool holds fewer than `min_size` ids draws from

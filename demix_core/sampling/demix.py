@@ -18,7 +18,7 @@ from torch import Tensor
 
 from demix_core.compile import maybe_compiled
 from demix_core.errors import ConfigError
-from demix_core.sampling.base import Negatives, Sampler, check_choice, check_positive
+from demix_core.sampling.base import Negatives, Sampler, check_positive
 from demix_core.sampling.demix_steps import (
     mix_weight,
     partner_draws,
@@ -26,6 +26,7 @@ from demix_core.sampling.demix_steps import (
     refine,
     stats_dict,
 )
+from demix_core.validation import check_choice
 
 LAMBDA_MODES = ("fixed", "beta")
 PARTNERS = ("verdict", "random")

@@ -19,7 +19,8 @@ from torch import Tensor
 from demix_core.demix import pattern_partners
 from demix_core.errors import ConfigError
 from demix_core.kg import PatternIndex, corrupt
-from demix_core.sampling.base import Negatives, Sampler, check_choice
+from demix_core.sampling.base import Negatives, Sampler
+from demix_core.validation import check_choice
 
 ORACLE_MODES = ("filter", "leak")
 
