@@ -6,14 +6,13 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from demix_core import run_tables
 from demix_core.errors import DemixError, describe
@@ -58,25 +57,56 @@ FIELDS = {  # config field (ConfigError.field) -> form label
 }
 
 
-def route_through_app(entry: bool = False) -> None:
-    """Send a run that Streamlit started the old way through the router. app.py (`entry`)
-    and every page call this first, after their imports.
+# (file, title, icon, section); a page is listed once its file exists, so pages being
+# written elsewhere appear without touching this list again.
+PAGES = (
+    ("pages/home.py", "Home", ":material/home:", "Lab"),
+    ("pages/lesson.py", "Lesson", ":material/school:", "Lab"),
+    ("pages/train.py", "Train", ":material/play_arrow:", "Lab"),
+    ("pages/runs.py", "Runs", ":material/monitoring:", "Lab"),
+    ("pages/compare.py", "Compare", ":material/compare_arrows:", "Lab"),
+    ("pages/results.py", "Results", ":material/science:", "Lab"),
+    ("pages/mpne.py", "MPNE", ":material/filter_alt:", "Inside DeMix"),
+    ("pages/adamix.py", "AdaMix", ":material/blender:", "Inside DeMix"),
+    ("pages/samplers.py", "Samplers", ":material/casino:", "Inside DeMix"),
+)
+APP_DIR = Path(__file__).resolve().parent.parent
+_router = threading.local()  # per script thread: is app.py's router running the page?
+
+
+def navigation():
+    """`st.navigation` over the app's pages, by section."""
+    sections: dict[str, list] = {}
+    for path, title, icon, section in PAGES:
+        if (APP_DIR / path).is_file():
+            page = st.Page(path, title=title, icon=icon, default=path == "pages/home.py")
+            sections.setdefault(section, []).append(page)
+    return st.navigation(sections)
+
+
+def run_routed(page) -> None:
+    """Run the page `navigation()` chose, marked as routed, behind the error boundary."""
+    _router.active = True
+    try:
+        guarded(page.run)
+    finally:
+        _router.active = False
+
+
+def route_through_app() -> None:
+    """Send a page that Streamlit ran without the router back through it; every page calls
+    this first, after its imports.
 
     Streamlit runs a `pages/` folder beside the entry script the old way (each file alone, no
-    router, every file listed) until st.navigation has run once in this server process, so a
-    deep link that arrives first (a reload of /runs after a server restart) runs pages/runs.py
-    by itself. That run is recognised by its page list (the old way lists app.py itself) and
-    rerun through app.py (which, before its st.navigation, can only go by the flag). Not
-    done at import time on purpose: a rerun or stop raised inside `import pages.common`
-    aborts that import while another session may be waiting on it, and that session then
-    fails with "cannot import name 'common' from 'pages'".
-    """
-    ctx = get_script_run_ctx()
-    pages = ctx.pages_manager.get_pages().values() if ctx and not entry else ()
-    if PagesManager.uses_pages_directory or any(
-        Path(p.get("script_path", "")).name == "app.py" for p in pages
-    ):
-        PagesManager.uses_pages_directory = False
+    router, every file listed) until `st.navigation` has run once in the server process, so
+    a deep link that arrives first (a reload of /runs after a server restart) runs
+    pages/runs.py by itself. Such a run registers the app's pages with `st.navigation`,
+    which ends the old way for the whole server (documented: st.navigation takes over from a
+    pages/ folder), and reruns: the rerun goes through app.py to the same URL. Not done at
+    import time on purpose: a rerun raised inside `import pages.common` aborts that import
+    while another session may be waiting on it."""
+    if not getattr(_router, "active", False):
+        navigation()
         st.rerun()
 
 
