@@ -3,7 +3,7 @@
 import streamlit as st
 
 from demix_core import plots, run_tables
-from pages import common
+from pages import common, run_views
 
 common.route_through_app()
 
@@ -22,7 +22,7 @@ chosen = st.multiselect(
     "Runs", list(by_id), key="compare_runs", format_func=lambda i: run_tables.label(by_id[i])
 )
 common.remember(["compare_runs"])
-series = {run_tables.short(by_id[i]): common.metrics(i) for i in chosen}
+series = {run_tables.short(by_id[i]): run_views.metrics(i) for i in chosen}
 
 figures = {}
 for x, tab in zip(("step", "seconds"), st.tabs(["Against steps", "Against training time"])):

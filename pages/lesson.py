@@ -11,6 +11,7 @@ from demix_core.plots import false_negative_diagram
 from demix_core.safe_text import md
 from pages import common
 from pages import lens_common as lc
+from pages import lens_maps as maps
 
 common.route_through_app()
 
@@ -149,10 +150,10 @@ def step_5() -> None:
     result = remix(repartition(base, mu), alpha, "fixed", SPEC.seed)
     takeaway(lesson.takeaway_adamix(lesson.adamix_scores(result), alpha))
     row = int(analysis.pattern_choices(result)["row"].iloc[0])
-    layout = lc.mix_layout(
+    layout = maps.mix_layout(
         (plain, SPEC, K, SIDE, BASE, mu, alpha, "fixed"), result, plain, "PCA", (row,)
     )
-    st.plotly_chart(lc.query_figure(layout, plain, "PCA", None), key="lesson_map")
+    st.plotly_chart(maps.query_figure(layout, plain, "PCA", None), key="lesson_map")
     st.caption(
         f"One query, {md(analysis.query_labels(kg, result.positives, result.head)[row])}, "
         f"at mu = {mu:g}."
