@@ -94,11 +94,7 @@ def main() -> int:
         ),
         "hard_partners_readable_ms": median_ms(lambda: hard_partners(scores, C, pick, eligible), n),
     }
-    if args.json:
-        print(json.dumps(out))
-    else:
-        for key, value in out.items():
-            print(f"{key:28s} {value}")
+    print(json.dumps(out) if args.json else json.dumps(out, indent=2))
     return 0
 
 

@@ -61,22 +61,14 @@ def audit_positives(kg: KG, positives: int, seed: int) -> torch.Tensor:
     return kg.train[torch.randperm(len(kg.train), generator=g)[:positives]]
 
 
-@torch.no_grad()
 def sampler_candidates(
-    model,
-    kg: KG,
-    samplers: list[str],
-    positives: int,
-    negatives: int,
-    seed: int,
-    options: dict[str, dict] | None = None,
-    filtered: bool = False,
-    warmup: int = 10,
+    model, kg: KG, samplers: list[str], positives: int, negatives: int, seed: int, **draw
 ) -> dict[str, Candidates]:
-    """Raw candidates of each sampler on the same positives (see the module docstring)."""
+    """Raw candidates of each sampler on the same seeded positives (see the module
+    docstring); `draw`: `draw_candidates`' options, filtered and warmup."""
     _check(model, kg, samplers, positives, negatives)
     pos = audit_positives(kg, positives, seed)  # (P, 3)
-    return draw_candidates(model, kg, pos, samplers, negatives, seed, options, filtered, warmup)
+    return draw_candidates(model, kg, pos, samplers, negatives, seed, **draw)
 
 
 @torch.no_grad()
@@ -202,9 +194,8 @@ def audit_samplers(
     warmup: int = 10,
 ) -> dict:
     """Audit figures per sampler for the same positives under the same model."""
-    cands = sampler_candidates(
-        model, kg, samplers, positives, negatives, seed, options, filtered, warmup
-    )
+    draw = {"options": options, "filtered": filtered, "warmup": warmup}
+    cands = sampler_candidates(model, kg, samplers, positives, negatives, seed, **draw)
     categories = kg_categories(kg)
     return {
         "dataset": kg.name,

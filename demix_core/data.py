@@ -16,7 +16,7 @@ import torch
 
 from demix_core.errors import DatasetError
 from demix_core.kg import KG, SPLITS
-from demix_core.textio import iter_triples
+from demix_core.textio import iter_triples, parse_fields
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "datasets"
 BUILTIN = ("nations", "umls", "kinships", "wn18rr", "fb15k-237")
@@ -110,17 +110,7 @@ def load_dataset(name_or_path: str | Path) -> KG:
 
 def parse_hide_spec(spec: str) -> dict:
     """`hide=0.3,seed=0` -> kwargs; errors name the field."""
-    out: dict = {"hide": None, "seed": 0}
-    for item in filter(None, (s.strip() for s in spec.split(","))):
-        field_name, _, value = item.partition("=")
-        if field_name not in out:
-            raise DatasetError(f"dataset spec: unknown field {field_name!r} (known: hide, seed)")
-        try:
-            out[field_name] = float(value) if field_name == "hide" else int(value)
-        except ValueError:
-            raise DatasetError(
-                f"dataset spec: {field_name!r} needs a number, got {value!r}"
-            ) from None
+    out = parse_fields(spec, {"hide": None, "seed": 0}, "dataset spec")
     if out["hide"] is None or not 0.0 < out["hide"] < 1.0:
         raise DatasetError(f"dataset spec: hide must be in (0, 1), got {out['hide']}")
     return out

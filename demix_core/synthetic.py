@@ -15,6 +15,7 @@ import torch
 
 from demix_core.errors import DatasetError
 from demix_core.kg import KG
+from demix_core.textio import parse_fields
 from demix_core.validation import MAX_SEED
 
 RELATIONS = ("parent_of", "child_of", "sibling_of", "spouse_of", "grandparent_of", "grandchild_of")
@@ -27,16 +28,7 @@ MIN_ENTITIES, MAX_ENTITIES = 16, 200_000
 
 def parse_synthetic_spec(spec: str) -> dict:
     """`entities=2000,hidden=0.3,seed=0` -> kwargs; errors name the field."""
-    out = dict(_DEFAULTS)
-    for item in filter(None, (s.strip() for s in spec.split(","))):
-        key, _, value = item.partition("=")
-        if key not in _DEFAULTS:
-            raise DatasetError(f"synthetic: unknown field {key!r} (known: {', '.join(_DEFAULTS)})")
-        try:
-            out[key] = float(value) if key == "hidden" else int(value)
-        except ValueError:
-            raise DatasetError(f"synthetic: field {key!r} needs a number, got {value!r}") from None
-    return out
+    return parse_fields(spec, _DEFAULTS, "synthetic")
 
 
 def _family_facts(n: int, rng: np.random.Generator) -> np.ndarray:

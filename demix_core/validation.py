@@ -56,8 +56,8 @@ def check_number(
 def check_choice(name: str, value, choices: tuple[str, ...]) -> None:
     """ConfigError naming the flag unless `value` is one of `choices`."""
     if value not in choices:
-        words = ", ".join(choices[:-1]) + f" or {choices[-1]}"
-        raise ConfigError(f"{flag(name)} must be {words}, got {value!r}", field=name)
+        words = ", ".join(choices)
+        raise ConfigError(f"{flag(name)} must be one of {words}, got {value!r}", field=name)
 
 
 def check_seed(name: str, value) -> None:

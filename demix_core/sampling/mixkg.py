@@ -21,6 +21,7 @@ from demix_core.demix import beta_lambda
 from demix_core.errors import ConfigError
 from demix_core.sampling.base import Negatives, Sampler, check_positive
 from demix_core.sampling.nscaching import repeated
+from demix_core.validation import check_choice
 
 MIX_LAMBDAS = ("uniform", "beta")
 
@@ -41,11 +42,7 @@ class MixKGOptions:
             raise ConfigError(
                 f"--hard must be <= --pool, got {self.hard} > {self.pool}", field="hard"
             )
-        if self.mix_lambda not in MIX_LAMBDAS:
-            raise ConfigError(
-                f"--mix-lambda must be one of {', '.join(MIX_LAMBDAS)}, got {self.mix_lambda!r}",
-                field="mix_lambda",
-            )
+        check_choice("mix_lambda", self.mix_lambda, MIX_LAMBDAS)
         if self.mix_beta <= 0:
             raise ConfigError(f"--mix-beta must be > 0, got {self.mix_beta}", field="mix_beta")
 
