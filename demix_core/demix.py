@@ -1,6 +1,15 @@
-"""DeMix math (shared/DEMIX_SPEC.md): MPNE threshold and partition, AdaMix, partner draws.
+"""DeMix math (shared/DEMIX_SPEC.md), one plain function per formula of the spec:
 
-Pure, batched tensor functions, torch only. Shapes: B positives in the batch, K sampled
+- MPNE: `mpne_threshold` (tau = mean(X) - mu * (mean(X) - min(X))), `mpne_partition`
+  (MPN when s >= tau);
+- AdaMix partners: `pattern_partners` (an MPN's, uniform over T_q), `hard_partners` (a TN's,
+  uniform over the C hardest other TNs of its row), `draw_random_partners` (ablation);
+- AdaMix mixing: `adamix` (e_mix, y_mix) with `adamix_label`, its label half;
+  `beta_lambda` (lambda_mode "beta");
+- diagnostics: `fn_precision_recall`.
+
+Training runs the faster equivalents in `demix_core.kernels` (tested equal to these); the
+sampler's wiring is `sampling/demix_steps.py`. Pure, batched tensor functions, torch only. Shapes: B positives in the batch, K sampled
 negatives per positive, P known positives per pattern (padded, with a mask), D embedding width.
 Every random draw takes an explicit ``torch.Generator`` so that a run replays exactly. Draws
 are made on the generator's device, so a seed gives the same draws whatever device the inputs

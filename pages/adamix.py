@@ -8,6 +8,7 @@ from demix_core import analysis, mapview
 from demix_core.lens import remix, repartition
 from demix_core.safe_text import md
 from pages import lens_common as lc
+from pages import lens_data as ld
 from pages import lens_maps as maps
 
 lc.common.route_through_app()
@@ -24,8 +25,8 @@ lc.intro(
     r"e_{\mathrm{mix}} = \alpha\, e(t') + (1 - \alpha)\, e(\mathrm{partner}), \qquad "
     r"y_{\mathrm{mix}} = (1 - \alpha)\, y(\mathrm{partner})",
 )
-source, model, kg, spec = lc.choose(before_positives=maps.prefetch_umap)
-k, side, base = lc.lens_settings()
+source, model, kg, spec = ld.choose(before_positives=maps.prefetch_umap)
+k, side, base = ld.lens_settings()
 a, b, c = st.columns([2, 2, 1])
 mu = a.slider("mu", 0.0, 6.0, step=0.1, **lc.bind("mu"), help=lc.TERMS["mu"])
 alpha = b.slider("alpha", 0.0, 1.0, step=0.05, **lc.bind("alpha"), help=lc.TERMS["alpha"])
@@ -35,7 +36,7 @@ mode = c.radio(
     **lc.bind("lambda"),
     help="fixed: every mix uses alpha; beta: each draws its weight from Beta(alpha, alpha).",
 )
-result = remix(repartition(lc.lens(source, spec, k, side, base), mu), alpha, mode, spec.seed)
+result = remix(repartition(ld.lens(source, spec, k, side, base), mu), alpha, mode, spec.seed)
 a, b, c = st.columns([2, 2, 3])
 view = a.radio("Map", ("one query", "all queries"), horizontal=True, **lc.bind("view"))
 method = b.radio("Projection", ("PCA", "UMAP"), horizontal=True, **lc.bind("method"))

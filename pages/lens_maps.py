@@ -10,7 +10,7 @@ import streamlit as st
 
 from demix_core import analysis, lens_plots
 from demix_core.projection import Projection, fit_projection, load_umap
-from pages.lens_common import load
+from pages.lens_data import load
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

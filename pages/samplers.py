@@ -6,6 +6,7 @@ import streamlit as st
 
 from demix_core import sampler_plots
 from pages import lens_common as lc
+from pages import lens_data as ld
 
 lc.common.route_through_app()
 
@@ -19,12 +20,12 @@ lc.intro(
     r"p_k = \operatorname{softmax}_k\bigl(\beta\, s(h, r, t'_k)\bigr), \qquad "
     r"H = -\sum_{k=1}^{K} p_k \log p_k \;\le\; \log K",
 )
-source, model, kg, spec = lc.choose()
+source, model, kg, spec = ld.choose()
 a, b = st.columns(2)
 k = int(a.number_input("Candidates per positive (K)", 1, 512, **lc.bind("k")))
 beta = b.number_input("Adversarial temperature (beta)", 0.0, 10.0, step=0.5, **lc.bind("beta"))
-cands = lc.sampler_candidates(source, spec, k)
-summary, scores, by_cat, table = lc.sampler_views(source, spec, k, beta)
+cands = ld.sampler_candidates(source, spec, k)
+summary, scores, by_cat, table = ld.sampler_views(source, spec, k, beta)
 st.caption(
     f"{len(cands)} samplers: {', '.join(cands)}. Each corrupts the {spec.n} positives at two "
     "consecutive steps (after 10 warm-up steps, so NSCaching's cache has seen the model); "
