@@ -25,14 +25,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from demix_core.process import prepare_training_process  # noqa: E402
+
+prepare_training_process()  # this process trains: before torch is imported
+
 import torch  # noqa: E402
 
 from demix_core.cli import add_train_args  # noqa: E402
 from demix_core.config import config_from_args  # noqa: E402
 from demix_core.experiments.cost import PHASES, phase_times  # noqa: E402
-from demix_core.models import mixed_rows, rows  # noqa: E402
-from demix_core.sampling.demix import pattern_positives  # noqa: E402
-from demix_core.training import _Run  # noqa: E402
+from demix_core.kernels import mixed_rows, rows  # noqa: E402
+from demix_core.run_state import TrainingRun  # noqa: E402
+from demix_core.sampling.demix_steps import pattern_positives  # noqa: E402
 
 
 def best_of(fn, repeat: int, sync) -> float:
@@ -48,7 +52,7 @@ def best_of(fn, repeat: int, sync) -> float:
     return statistics.median(times)
 
 
-def references(run: _Run, sync, repeat: int = 20) -> dict:
+def references(run: TrainingRun, sync, repeat: int = 20) -> dict:
     """The memory-bound reference figures of the module docstring, in ms."""
     cfg, model = run.config, run.model
     pos, _ = run.batch(0)

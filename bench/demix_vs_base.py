@@ -19,6 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from demix_core.process import prepare_training_process  # noqa: E402
+
+prepare_training_process()  # this process trains: before torch is imported
+
 from demix_core.checkpoint import load_checkpoint, model_from_checkpoint  # noqa: E402
 from demix_core.config import make_config  # noqa: E402
 from demix_core.data import load_dataset  # noqa: E402

@@ -19,6 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from demix_core.process import prepare_training_process  # noqa: E402
+
+prepare_training_process()  # this process trains: before torch is imported
+
 from demix_core.cli import add_train_args  # noqa: E402
 from demix_core.config import config_from_args  # noqa: E402
 from demix_core.training import train  # noqa: E402

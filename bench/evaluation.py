@@ -18,6 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from demix_core.process import prepare_training_process  # noqa: E402
+
+prepare_training_process()  # this process trains: before torch is imported
+
 import torch  # noqa: E402
 
 from demix_core.checkpoint import load_checkpoint, model_from_checkpoint  # noqa: E402

@@ -81,8 +81,8 @@ def main() -> int:
     py = ensure_venv()
     script = VENV / "pykeen_throughput.py"
     script.write_text(PYKEEN_SCRIPT)
-    # PyKEEN as installed, and PyKEEN with the glibc setting demix_core applies to itself at
-    # import (demix_core/_malloc.py), so that setting is not what the ratio measures.
+    # PyKEEN as installed, and PyKEEN with the glibc setting our training processes take
+    # (demix_core/_malloc.py), so that setting is not what the ratio measures.
     runs = {}
     for label, env in (("default", {}), ("same_malloc", _malloc.ENV)):
         proc = subprocess.run(

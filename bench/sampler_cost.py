@@ -24,10 +24,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from demix_core.process import prepare_training_process  # noqa: E402
+
+prepare_training_process()  # this process trains: before torch is imported
+
 from demix_core.cli import add_train_args  # noqa: E402
 from demix_core.compile import set_compile  # noqa: E402
 from demix_core.config import config_from_args  # noqa: E402
-from demix_core.training import _Run, make_loss_fn, train_step  # noqa: E402
+from demix_core.run_state import TrainingRun  # noqa: E402
+from demix_core.training import make_loss_fn, train_step  # noqa: E402
 
 
 def block(run, loss_fn, steps: int) -> tuple[float, float]:
@@ -62,7 +67,7 @@ def main() -> int:
         args.sampler = name
         config = config_from_args(args)
         with tempfile.TemporaryDirectory() as tmp:
-            runs[name] = _Run(config, Path(tmp), None)
+            runs[name] = TrainingRun(config, Path(tmp), None)
     set_compile(config.compile != "off")
     loss_fn = make_loss_fn()
     for run in runs.values():

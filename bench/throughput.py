@@ -20,17 +20,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from demix_core.process import prepare_training_process  # noqa: E402
+
+prepare_training_process()  # this process trains: before torch is imported
+
 import torch  # noqa: E402
 
 from demix_core.cli import add_train_args  # noqa: E402
 from demix_core.compile import decide, notices, set_compile  # noqa: E402
 from demix_core.config import config_from_args  # noqa: E402
-from demix_core.training import _Run, make_loss_fn, train_step  # noqa: E402
+from demix_core.run_state import TrainingRun  # noqa: E402
+from demix_core.training import make_loss_fn, train_step  # noqa: E402
 
 
 def measure(config, warmup: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        run = _Run(config, Path(tmp), None)
+        run = TrainingRun(config, Path(tmp), None)
     set_compile(decide(config.compile, float("inf"), threshold=0))
     loss_fn = make_loss_fn()
     sync = torch.cuda.synchronize if run.device.type == "cuda" else (lambda: None)

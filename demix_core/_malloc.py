@@ -2,14 +2,15 @@
 
 glibc serves every allocation above its mmap threshold (at most 32 MiB) with a fresh mmap and
 unmaps it on free, so each training step's big temporaries (a batch of 512 x 128 candidate
-embeddings of 400 floats is 105 MB) are page-faulted in again from zero, every step. On this
-machine that was most of a step: FB15k-237 RotatE dim 200, batch 512, 128 negatives, 100 ms
--> 39 ms per step once freed memory is reused (`bench/throughput.py`). The price: the process
-keeps its peak heap (it does not shrink after a large step; the benchmarks report peak RSS),
-and a new block size settles within a few steps (tests/test_malloc.py counts the faults).
+embeddings of 400 floats is 105 MB) are page-faulted in again from zero, every step: most of
+a FB15k-237 step (docs/performance.md, re-measured with `DEMIX_MALLOC=system` and
+`bench/throughput.py`). The price: the process keeps its peak heap (it does not shrink after
+a large step; the benchmarks report peak RSS), and a new block size settles within a few
+steps (tests/test_malloc.py counts the faults).
 
-Applied once, at `import demix_core`, through mallopt (glibc only; elsewhere nothing happens).
-`DEMIX_MALLOC=system` leaves the C library's defaults alone.
+Applied once, by `process.prepare_training_process` in the processes that train, through
+mallopt (glibc only; elsewhere nothing happens). `DEMIX_MALLOC=system` leaves the C
+library's defaults alone.
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from demix_core.data import KG, KGIndex, corrupt
 from demix_core.demix import fn_precision_recall
 from demix_core.errors import ConfigError
+from demix_core.kg import KG, corrupt
 from demix_core.lens import LensResult, pr_curve
 from demix_core.projection import Projection
 
@@ -123,7 +123,7 @@ def pr_frame(result: LensResult, mus) -> pd.DataFrame:
     return pd.DataFrame(pr_curve(result, mus), columns=["mu", "precision", "recall", "n_mpn"])
 
 
-def _names(names: list[str], ids: Tensor) -> np.ndarray:
+def names_of(names: list[str], ids: Tensor) -> np.ndarray:
     return np.asarray(names, dtype=object)[ids.numpy()]
 
 
@@ -139,7 +139,7 @@ def truth_label(is_true: Tensor, is_train: Tensor) -> np.ndarray:
 def query_labels(kg: KG, pos: Tensor, head: Tensor) -> np.ndarray:
     """`(h, r, ?)` or `(?, r, t)` per row."""
     h, r, t = (
-        _names(n, pos[:, i]) for i, n in ((0, kg.entities), (1, kg.relations), (2, kg.entities))
+        names_of(n, pos[:, i]) for i, n in ((0, kg.entities), (1, kg.relations), (2, kg.entities))
     )
     hd = head.numpy()
     return np.array(
@@ -160,17 +160,17 @@ def triples_table(result: LensResult, kg: KG, rows=None) -> pd.DataFrame:
         {
             "row": rows[:, None].expand(-1, K).ravel().numpy(),
             "query": np.repeat(query_labels(kg, pos, head), K),
-            "answer": np.repeat(_names(kg.entities, torch.where(head, pos[:, 0], pos[:, 2])), K),
-            "head": _names(kg.entities, h),
-            "relation": _names(kg.relations, r),
-            "tail": _names(kg.entities, t),
+            "answer": np.repeat(names_of(kg.entities, torch.where(head, pos[:, 0], pos[:, 2])), K),
+            "head": names_of(kg.entities, h),
+            "relation": names_of(kg.relations, r),
+            "tail": names_of(kg.entities, t),
             "score": result.cand_scores[rows].ravel().numpy(),
             "tau": tau.ravel().numpy(),
             "verdict": np.where(result.is_mpn[rows].ravel().numpy(), "MPN", "TN"),
             "known truth": truth_label(
                 result.is_true[rows], result.is_train_positive[rows]
             ).ravel(),
-            "partner": _names(kg.entities, result.partner_ids[rows].ravel()),
+            "partner": names_of(kg.entities, result.partner_ids[rows].ravel()),
             "soft label": result.mixed_label[rows].ravel().numpy(),
             "mixed score": result.mixed_scores[rows].ravel().numpy(),
         }
@@ -202,7 +202,7 @@ def pattern_detail(result: LensResult, kg: KG, row: int) -> dict:
     mask = result.pattern_mask[row]
     x = result.pattern_scores[row][mask]
     positives = pd.DataFrame(
-        {"answer": _names(kg.entities, result.pattern_ids[row][mask]), "score": x.numpy()}
+        {"answer": names_of(kg.entities, result.pattern_ids[row][mask]), "score": x.numpy()}
     ).sort_values("score", ascending=False, kind="stable")
     query = query_labels(kg, result.positives[row : row + 1], result.head[row : row + 1])[0]
     return {
@@ -235,8 +235,8 @@ def mix_layout(
         {
             "row": rows[:, None].expand(-1, K).ravel().numpy(),
             "query": np.repeat(query_labels(kg, result.positives[rows], result.head[rows]), K),
-            "candidate": _names(kg.entities, cand),
-            "partner": _names(kg.entities, partner),
+            "candidate": names_of(kg.entities, cand),
+            "partner": names_of(kg.entities, partner),
             "candidate_id": cand.numpy(),
             "partner_id": partner.numpy(),
             "verdict": np.where(result.is_mpn[rows].ravel().numpy(), "MPN", "TN"),
@@ -250,119 +250,3 @@ def mix_layout(
             **dict(zip(XY_COLUMNS, np.hstack([c_xy, p_xy, m_xy]).T)),
         }
     )
-
-
-# --------------------------------------------------------------------------- samplers
-
-
-@torch.no_grad()
-def sampler_candidates(
-    model, kg: KG, positives: Tensor, samplers: list[str], k: int, seed: int, warmup: int = 10
-) -> dict:
-    """`audit.sampler_candidates` for given positives `(B, 3)`: every sampler, seeded alike,
-    corrupts each positive at two consecutive steps after `warmup` steps on them (so samplers
-    that alternate sides show both). A mixing sampler is scored on the mixtures its loss
-    sees (`Negatives.mixed_embeddings`), its truth judged on the candidate ids."""
-    from demix_core.audit import Candidates
-    from demix_core.sampling import build_sampler
-
-    device = model.entity.device
-    index = KGIndex.build(kg).to(device)
-    pos = positives.to(device)
-    out = {}
-    for name in samplers:
-        sampler = build_sampler(name, kg, index, None, seed, device)
-        for step in range(warmup):
-            sampler.sample(model, pos, step, k, False)
-        negs = [sampler.sample(model, pos, warmup + i, k, False) for i in (0, 1)]
-        both, ids, head = torch.cat([pos, pos]), _cat(negs, "ids"), _cat(negs, "head")
-        h, r, t = corrupt(both, ids, head).unbind(-1)  # (2B, K) each
-        mixed = [n.mixed_embeddings(model) for n in negs]  # (B, K, De) or None
-        scores = [
-            model.score_candidates(pos, n.head, n.ids if m is None else m)
-            for n, m in zip(negs, mixed)
-        ]
-        out[name] = Candidates(
-            pos=both,
-            head=head,
-            ids=ids,
-            scores=torch.cat(scores).float(),
-            is_true=index.truth.contains(h, r, t),
-            is_train=index.train.contains(h, r, t),
-            mask=torch.cat(
-                [
-                    torch.ones_like(n.ids, dtype=torch.bool) if n.mask is None else n.mask
-                    for n in negs
-                ]
-            ),
-            mpn=None if negs[0].mpn is None else _cat(negs, "mpn"),
-        )
-    return out
-
-
-def _cat(negs: list, field: str) -> Tensor:
-    return torch.cat([getattr(n, field) for n in negs])
-
-
-def sampler_summary(cands: dict, adv_temperature: float = 1.0) -> pd.DataFrame:
-    """The audit figures (`audit.summarise`) of each sampler, one row per sampler."""
-    from demix_core.audit import summarise
-
-    rows = [{"sampler": n, **summarise(c, adv_temperature)} for n, c in cands.items()]
-    return pd.DataFrame(rows)
-
-
-def sampler_scores(cands: dict) -> pd.DataFrame:
-    """Long frame: sampler, score, known_fn for every candidate that enters the loss."""
-    parts = [
-        pd.DataFrame(
-            {
-                "sampler": name,
-                "score": c.scores[c.mask].numpy(),
-                "known_fn": c.is_true[c.mask].numpy(),
-            }
-        )
-        for name, c in cands.items()
-    ]
-    return pd.concat(parts, ignore_index=True)
-
-
-def sampler_table(cands: dict, kg: KG) -> pd.DataFrame:
-    """Every candidate of every sampler with names, score, DeMix verdict where there is one,
-    and known truth; highest score first within each sampler."""
-    parts = []
-    for name, c in cands.items():
-        h, r, t = corrupt(c.pos, c.ids, c.head)[c.mask].unbind(-1)  # (n,) each
-        verdict = np.where(c.mpn[c.mask].numpy(), "MPN", "TN") if c.mpn is not None else ""
-        parts.append(
-            pd.DataFrame(
-                {
-                    "sampler": name,
-                    "head": _names(kg.entities, h),
-                    "relation": _names(kg.relations, r),
-                    "tail": _names(kg.entities, t),
-                    "corrupted": np.where(
-                        c.head[:, None].expand_as(c.ids)[c.mask].numpy(), "head", "tail"
-                    ),
-                    "score": c.scores[c.mask].numpy(),
-                    "verdict": verdict,
-                    "known truth": truth_label(c.is_true[c.mask], c.is_train[c.mask]),
-                }
-            ).sort_values("score", ascending=False, kind="stable")
-        )
-    return pd.concat(parts, ignore_index=True)
-
-
-def sampler_categories(cands: dict, kg: KG) -> pd.DataFrame:
-    """Long frame: sampler, relation category (1-1, 1-N, N-1, N-N), candidates and the share
-    of them that are known true facts (`audit.fn_by_category`)."""
-    from demix_core.audit import fn_by_category
-    from demix_core.relcat import kg_categories
-
-    cats = kg_categories(kg)
-    rows = [
-        {"sampler": name, "category": cat, **part}
-        for name, c in cands.items()
-        for cat, part in fn_by_category(c, cats).items()
-    ]
-    return pd.DataFrame(rows)

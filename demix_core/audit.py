@@ -15,18 +15,16 @@ is judged on `ids` (for MixKG the first of each mixed pair); its scores are the 
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 from dataclasses import dataclass
 
 import torch
 
-from demix_core.data import KG, KGIndex, corrupt
 from demix_core.demix import fn_precision_recall
 from demix_core.errors import CheckpointError, ConfigError
+from demix_core.kg import KG, KGIndex, corrupt
 from demix_core.relcat import CATEGORIES, category_ids, kg_categories
-from demix_core.sampling import SAMPLERS, build_sampler
+from demix_core.sampling import SAMPLERS, build_sampler, sampler_class
 
 
 @dataclass
@@ -44,11 +42,8 @@ class Candidates:
 
 
 def _check(model, kg: KG, samplers: list[str], positives: int, negatives: int) -> None:
-    unknown = [s for s in samplers if s not in SAMPLERS]
-    if unknown:
-        raise ConfigError(
-            f"--samplers: unknown sampler(s) {', '.join(unknown)} (known: {', '.join(SAMPLERS)})"
-        )
+    for name in samplers:
+        sampler_class(name, "samplers")
     if not samplers:
         raise ConfigError(f"--samplers: name at least one (known: {', '.join(SAMPLERS)})")
     if positives < 1 or negatives < 1:
@@ -66,23 +61,33 @@ def audit_positives(kg: KG, positives: int, seed: int) -> torch.Tensor:
     return kg.train[torch.randperm(len(kg.train), generator=g)[:positives]]
 
 
-@torch.no_grad()
 def sampler_candidates(
+    model, kg: KG, samplers: list[str], positives: int, negatives: int, seed: int, **draw
+) -> dict[str, Candidates]:
+    """Raw candidates of each sampler on the same seeded positives (see the module
+    docstring); `draw`: `draw_candidates`' options, filtered and warmup."""
+    _check(model, kg, samplers, positives, negatives)
+    pos = audit_positives(kg, positives, seed)  # (P, 3)
+    return draw_candidates(model, kg, pos, samplers, negatives, seed, **draw)
+
+
+@torch.no_grad()
+def draw_candidates(
     model,
     kg: KG,
+    pos: torch.Tensor,
     samplers: list[str],
-    positives: int,
     negatives: int,
     seed: int,
     options: dict[str, dict] | None = None,
     filtered: bool = False,
     warmup: int = 10,
 ) -> dict[str, Candidates]:
-    """Raw candidates of each sampler on the same positives (see the module docstring)."""
-    _check(model, kg, samplers, positives, negatives)
+    """Candidates of each sampler for positives `pos (P, 3)`, every sampler seeded alike:
+    `warmup` steps first (samplers with a cache fill it), then two steps (tail, head)."""
     device = model.entity.device
     index = KGIndex.build(kg).to(device)
-    pos = audit_positives(kg, positives, seed).to(device)  # (P, 3)
+    pos = pos.to(device)
     out = {}
     for name in samplers:
         sampler = build_sampler(name, kg, index, (options or {}).get(name), seed, device)
@@ -99,8 +104,7 @@ def _candidates(model, index: KGIndex, pos: torch.Tensor, negs: list) -> Candida
         rows.append(pos)
         heads.append(neg.head)
         ids.append(neg.ids)
-        mixed = neg.mixed_embeddings(model)  # what the loss scores, for mixing samplers
-        cand = mixed.detach() if mixed is not None else neg.ids
+        cand = neg.embeddings(model)  # (P, K, De): what the loss scores (mixed, if mixed)
         scores.append(model.score_candidates(pos, neg.head, cand).float())  # (P, K)
         masks.append(neg.mask if neg.mask is not None else torch.ones_like(neg.ids, dtype=bool))
         mpns.append(neg.mpn)
@@ -118,10 +122,10 @@ def _candidates(model, index: KGIndex, pos: torch.Tensor, negs: list) -> Candida
     )
 
 
-def _nan(x):
+def json_ready(x):
     """NaN as None (JSON has no NaN), in nested dicts too."""
     if isinstance(x, dict):
-        return {k: _nan(v) for k, v in x.items()}
+        return {k: json_ready(v) for k, v in x.items()}
     return None if isinstance(x, float) and math.isnan(x) else x
 
 
@@ -193,9 +197,8 @@ def audit_samplers(
     warmup: int = 10,
 ) -> dict:
     """Audit figures per sampler for the same positives under the same model."""
-    cands = sampler_candidates(
-        model, kg, samplers, positives, negatives, seed, options, filtered, warmup
-    )
+    draw = {"options": options, "filtered": filtered, "warmup": warmup}
+    cands = sampler_candidates(model, kg, samplers, positives, negatives, seed, **draw)
     categories = kg_categories(kg)
     return {
         "dataset": kg.name,
@@ -208,107 +211,3 @@ def audit_samplers(
         "relation_categories": dict(zip(kg.relations, categories)),
         "samplers": {name: summarise(c, adv_temperature, categories) for name, c in cands.items()},
     }
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def add_negatives_parser(subparsers) -> argparse.ArgumentParser:
-    """`negatives --checkpoint FILE --dataset NAME --samplers a,b ...` (sampler option flags
-    such as `--cache-size` apply to every audited sampler that has that option)."""
-    from demix_core.sampling.options import add_sampler_flags
-
-    p = subparsers.add_parser("negatives", help="audit the negatives of several samplers")
-    p.add_argument("--checkpoint", required=True, help="checkpoint.pt of a trained model")
-    p.add_argument("--dataset", required=True, help="the dataset the checkpoint was trained on")
-    p.add_argument("--samplers", default=",".join(SAMPLERS), help="comma-separated names")
-    p.add_argument("--positives", type=int, default=500, help="train positives audited")
-    p.add_argument("--negatives", type=int, default=64, help="candidates per positive (K)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--adv-temperature", type=float, default=1.0)
-    p.add_argument("--warmup", type=int, default=10, help="sampler steps before measuring")
-    p.add_argument("--filtered", action="store_true", help="redraw known train positives")
-    p.add_argument("--json", action="store_true", help="one JSON object on the last line")
-    add_sampler_flags(p)
-    return p
-
-
-def audit_checkpoint(path, dataset: str, samplers: list[str], **kwargs) -> dict:
-    """Load a checkpoint (weights only), check it matches the dataset, audit it."""
-    from types import SimpleNamespace
-
-    from demix_core.checkpoint import check_matches, load_checkpoint, model_from_checkpoint
-    from demix_core.data import load_dataset
-    from demix_core.validation import check_memory
-
-    kg = load_dataset(dataset)
-    data = load_checkpoint(path)
-    check_matches(data, kg)
-    model = model_from_checkpoint(data).eval()
-    plan = SimpleNamespace(  # the training rule, with the audited positives as the batch
-        model=model.name,
-        dim=model.dim,
-        batch_size=min(kwargs.get("positives", 500), len(kg.train)),
-        negatives=kwargs.get("negatives", 64),
-    )
-    check_memory(plan, kg.num_entities, kg.num_relations)
-    return audit_samplers(model, kg, samplers, **kwargs)
-
-
-def _check_numbers(args) -> None:
-    """The audit's numbers: finite, in range, and its (P, K, De) scoring within memory (the
-    training rule, with P positives as the batch)."""
-    from demix_core.validation import check_number, check_seed
-
-    check_number("positives", args.positives, 1, integer=True)
-    check_number("negatives", args.negatives, 1, integer=True)
-    check_number("warmup", args.warmup, 0, integer=True)
-    check_number("adv_temperature", args.adv_temperature, 0)
-    check_seed("seed", args.seed)
-
-
-def run_negatives_command(args) -> int:
-    from demix_core.sampling.options import sampler_options_from_args
-
-    _check_numbers(args)
-    names = [s.strip() for s in args.samplers.split(",") if s.strip()]
-    unknown = [s for s in names if s not in SAMPLERS]
-    if unknown:
-        raise ConfigError(
-            f"--samplers: unknown sampler(s) {', '.join(unknown)} (known: {', '.join(SAMPLERS)})"
-        )
-    result = audit_checkpoint(
-        args.checkpoint,
-        args.dataset,
-        names,
-        positives=args.positives,
-        negatives=args.negatives,
-        seed=args.seed,
-        adv_temperature=args.adv_temperature,
-        options={name: sampler_options_from_args(name, args) for name in names},
-        filtered=args.filtered,
-        warmup=args.warmup,
-    )
-    if args.json:
-        rows = {k: {f: _nan(v) for f, v in r.items()} for k, r in result["samplers"].items()}
-        print(json.dumps({**result, "samplers": rows}))
-    else:
-        print(format_table(result))
-    return 0
-
-
-def format_table(result: dict) -> str:
-    cols = ("fn_rate", "train_rate", "score_mean", "score_q10", "score_q50", "score_q90")
-    cols += ("adv_entropy", "n_mpn", "mpne_precision", "mpne_recall")
-    lines = ["sampler".ljust(10) + "".join(c.rjust(15) for c in cols)]
-    for name, row in result["samplers"].items():
-        cells = [row.get(c) for c in cols]
-        text = ["-" if v is None else f"{v:.4g}" for v in cells]
-        lines.append(name.ljust(10) + "".join(t.rjust(15) for t in text))
-    lines += ["", "false-negative rate by relation category"]
-    lines.append("sampler".ljust(10) + "".join(c.rjust(15) for c in CATEGORIES))
-    for name, row in result["samplers"].items():
-        rates = [row.get("by_category", {}).get(c, {}).get("fn_rate") for c in CATEGORIES]
-        text = ["-" if v is None or v != v else f"{v:.4g}" for v in rates]
-        lines.append(name.ljust(10) + "".join(t.rjust(15) for t in text))
-    return "\n".join(lines)

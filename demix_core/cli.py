@@ -111,7 +111,7 @@ def _cmd_train(args) -> int:
 
 def _cmd_evaluate(args) -> int:
     from demix_core.checkpoint import check_matches, load_checkpoint, model_from_checkpoint
-    from demix_core.compile import set_compile
+    from demix_core.compile import EVAL_WORK, decide, set_compile
     from demix_core.data import load_dataset
     from demix_core.evaluation import evaluate
 
@@ -123,7 +123,7 @@ def _cmd_evaluate(args) -> int:
     device = torch.device("cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu")
     model = model_from_checkpoint(data).to(device)
     work = 2 * len(kg.split(args.split)) * kg.num_entities * model.entity.shape[1]
-    set_compile(args.compile == "on" or (args.compile == "auto" and work > 5e9))
+    set_compile(decide(args.compile, work, threshold=EVAL_WORK))
     bar = ProgressBar(f"evaluate {args.split}", 2 * len(kg.split(args.split)))
     t0 = time.perf_counter()
     metrics = evaluate(model, kg, args.split, progress=bar.update, per_relation=args.per_relation)
@@ -224,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _optional_commands(sub) -> None:
     """Sub-commands living beside the core: the sampler audit and the run store."""
     try:
-        from demix_core.audit import add_negatives_parser, run_negatives_command
+        from demix_core.audit_cli import add_negatives_parser, run_negatives_command
 
         add_negatives_parser(sub)
         sub.choices["negatives"].set_defaults(func=run_negatives_command)

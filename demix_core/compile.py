@@ -11,6 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+# Work (multiply-adds, roughly) above which mode "auto" compiles: training counts
+# steps x batch x negatives x dim, evaluation 2 x queries x entities x entity width.
+TRAIN_WORK = 1e10
+EVAL_WORK = 5e9
 _state = {"enabled": False}
 notices: list[str] = []
 

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from demix_core.errors import ConfigError
-from demix_core.validation import check_number, check_sampler_options, check_seed
+from demix_core.validation import check_choice, check_number, check_seed
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,14 @@ class TrainConfig:
             raise ConfigError(f"config: unknown key(s) {', '.join(unknown)}")
         if "dataset" not in data:
             raise ConfigError("config: 'dataset' is required")
-        return cls(**data).validated()
+        return cls(**data)
 
     def replace(self, **changes) -> TrainConfig:
-        return replace(self, **changes).validated()
+        return replace(self, **changes)
 
-    def validated(self) -> TrainConfig:
-        """Every number finite and in range (errors name the flag). Memory bounds depend on
+    def __post_init__(self) -> None:
+        """A config is valid once constructed: every number finite and in range, the sampler
+        options accepted (ConfigError naming the flag, `field` set). Memory bounds depend on
         the dataset and the machine: `validation.check_memory` applies them."""
         for name in ("dim", "batch_size", "negatives", "steps", "log_every"):
             check_number(name, getattr(self, name), 1, integer=True)
@@ -72,16 +73,13 @@ class TrainConfig:
         check_number("lr", self.lr, 0, low_open=True)
         for name in ("time_budget", "adv_temperature", "reg_weight"):
             check_number(name, getattr(self, name), 0)
-        if self.regularization not in ("none", "n3", "l2"):
-            raise ConfigError(
-                f"--regularization must be none, n3 or l2, got {self.regularization!r}"
-            )
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ConfigError(f"--device must be auto, cpu or cuda, got {self.device!r}")
-        if self.compile not in ("auto", "on", "off"):
-            raise ConfigError(f"--compile must be auto, on or off, got {self.compile!r}")
-        check_sampler_options(self.sampler, dict(self.sampler_options or {}))
-        return self
+        check_choice("regularization", self.regularization, ("none", "n3", "l2"))
+        check_choice("device", self.device, ("auto", "cpu", "cuda"))
+        check_choice("compile", self.compile, ("auto", "on", "off"))
+        from demix_core.sampling.registry import make_sampler_options  # torch: load late
+
+        # refused at submit rather than when a queued run starts training
+        make_sampler_options(self.sampler, dict(self.sampler_options or {}))
 
 
 # Recommended defaults: (dataset, model) -> hyper-parameters, measured on 2 CPU cores to meet

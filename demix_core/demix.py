@@ -1,6 +1,15 @@
-"""DeMix math (shared/DEMIX_SPEC.md): MPNE threshold and partition, AdaMix, partner draws.
+"""DeMix math (shared/DEMIX_SPEC.md), one plain function per formula of the spec:
 
-Pure, batched tensor functions, torch only. Shapes: B positives in the batch, K sampled
+- MPNE: `mpne_threshold` (tau = mean(X) - mu * (mean(X) - min(X))), `mpne_partition`
+  (MPN when s >= tau);
+- AdaMix partners: `pattern_partners` (an MPN's, uniform over T_q), `hard_partners` (a TN's,
+  uniform over the C hardest other TNs of its row), `draw_random_partners` (ablation);
+- AdaMix mixing: `adamix` (e_mix, y_mix) with `adamix_label`, its label half;
+  `beta_lambda` (lambda_mode "beta");
+- diagnostics: `fn_precision_recall`.
+
+Training runs the faster equivalents in `demix_core.kernels` (tested equal to these); the
+sampler's wiring is `sampling/demix_steps.py`. Pure, batched tensor functions, torch only. Shapes: B positives in the batch, K sampled
 negatives per positive, P known positives per pattern (padded, with a mask), D embedding width.
 Every random draw takes an explicit ``torch.Generator`` so that a run replays exactly. Draws
 are made on the generator's device, so a seed gives the same draws whatever device the inputs
@@ -27,24 +36,21 @@ def mpne_threshold(pos_scores: Tensor, pos_mask: Tensor, mu: float) -> Tensor:
         raise ValueError(f"mu must be >= 0, got {mu}")
     mask = pos_mask.bool()
     require_rows(mask, "pos_mask")
-    return mpne_tau(pos_scores, mask, mu)
+    count = mask.sum(dim=1)  # (B,)
+    mean = torch.where(mask, pos_scores, 0.0).sum(dim=1) / count  # (B,)
+    # +inf padding can never be the minimum of a row that holds a real positive.
+    minimum = torch.where(mask, pos_scores, math.inf).amin(dim=1)  # (B,)
+    return mean - mu * (mean - minimum)
 
 
 def require_rows(mask: Tensor, name: str) -> None:
-    """ValueError unless every row of the bool mask `(B, P)` holds a True entry (reads the
-    values: a host sync on CUDA, so compiled paths use the unchecked functions)."""
+    """ValueError unless every row of the bool mask `(B, P)` holds a True entry. Skipped
+    while `torch.compile` traces (reading the values would split the graph; the compiled
+    caller builds rows that always hold one)."""
+    if torch.compiler.is_compiling():
+        return
     if bool((mask.sum(dim=1) == 0).any()):
         raise ValueError(f"every row of {name} needs at least one True entry")
-
-
-def mpne_tau(pos_scores: Tensor, pos_mask: Tensor, mu: float) -> Tensor:
-    """`mpne_threshold` without its checks (they read tensor values, which would split a
-    compiled graph); for callers whose rows are known to hold a positive."""
-    count = pos_mask.sum(dim=1)  # (B,)
-    mean = torch.where(pos_mask, pos_scores, 0.0).sum(dim=1) / count  # (B,)
-    # +inf padding can never be the minimum of a row that holds a real positive.
-    minimum = torch.where(pos_mask, pos_scores, math.inf).amin(dim=1)  # (B,)
-    return mean - mu * (mean - minimum)
 
 
 def mpne_partition(neg_scores: Tensor, tau: Tensor) -> Tensor:
@@ -91,14 +97,13 @@ def draw_pattern_partners(pattern_mask: Tensor, K: int, generator: torch.Generat
 
     pattern_mask: (B, P) bool, True = a known positive of the pattern T_q (>= 1 per row).
     """
-    mask = pattern_mask.to(generator.device)
-    require_rows(mask, "pattern_mask")
-    u = torch.rand(mask.shape[0], K, generator=generator, device=generator.device)
-    return pattern_partners(mask, u).to(pattern_mask.device)
+    u = torch.rand(len(pattern_mask), K, generator=generator, device=generator.device)
+    return pattern_partners(pattern_mask, u.to(pattern_mask.device))
 
 
 def pattern_partners(pattern_mask: Tensor, u: Tensor) -> Tensor:
     """`draw_pattern_partners` with the draw made: `u` (B, K) uniform in [0, 1)."""
+    require_rows(pattern_mask, "pattern_mask")
     cum = pattern_mask.long().cumsum(dim=1)  # (B, P): how many True columns up to each one
     count = cum[:, -1:]  # (B, 1)
     nth = (u * count).long().clamp_max(count - 1)  # (B, K): which True column, uniform
@@ -106,71 +111,46 @@ def pattern_partners(pattern_mask: Tensor, u: Tensor) -> Tensor:
     return torch.searchsorted(cum, nth + 1)  # (B, K)
 
 
-def hard_picks(B: int, K: int, C: int, generator: torch.Generator) -> Tensor:
-    """The draw behind `draw_hard_partners`: (B, K) uniform in [0, 1) on the generator's
-    device, turned into a pick among however many eligible partners a row turns out to have
-    (which depends on the verdicts, so it cannot be an integer range drawn beforehand)."""
-    if C < 1:
-        raise ValueError(f"C must be >= 1, got {C}")
-    return torch.rand(B, K, generator=generator, device=generator.device)
-
-
 def draw_hard_partners(
     neg_scores: Tensor, C: int, generator: torch.Generator, eligible: Tensor | None = None
 ) -> Tensor:
-    """Partner index (B, K) long: uniform among the C highest-scoring *other* eligible
-    candidates of the row (the spec's true-negative partners: `eligible` = the row's TNs).
-
-    neg_scores: (B, K); eligible: (B, K) bool, None = every candidate. A candidate with no
-    other eligible candidate in its row is its own partner (left unmixed); so is every
-    candidate when K == 1. Ties are broken by candidate index (as a stable sort), lower
-    index ranking higher. Entries for ineligible candidates are valid indices but meaningless.
-    """
-    pick = hard_picks(*neg_scores.shape, C, generator).to(neg_scores.device)
-    return hard_partners(neg_scores, C, pick, eligible)
+    """`hard_partners` with the draw made from `generator` (on its device)."""
+    B, K = neg_scores.shape
+    pick = torch.rand(B, K, generator=generator, device=generator.device)
+    return hard_partners(neg_scores, C, pick.to(neg_scores.device), eligible)
 
 
 def hard_partners(
     neg_scores: Tensor, C: int, pick: Tensor, eligible: Tensor | None = None
 ) -> Tensor:
-    """`draw_hard_partners` with the draw made: `pick` (B, K) uniform in [0, 1)."""
+    """A true negative's partner (B, K) long: uniform among the C highest-scoring *other*
+    eligible candidates of its row (the spec's pool: `eligible` = the row's TNs).
+
+    neg_scores: (B, K); pick: (B, K) uniform in [0, 1), the draw; eligible: (B, K) bool,
+    None = every candidate. A candidate with no other eligible candidate in its row is its
+    own partner (left unmixed); so is every candidate when K == 1. Ties are broken by
+    candidate index (as a stable sort), lower index ranking higher. Entries for ineligible
+    candidates are valid indices but meaningless. `kernels.hard_partners` is the fast form.
+    """
+    if C < 1:
+        raise ValueError(f"C must be >= 1, got {C}")
     B, K = neg_scores.shape
-    self_index = torch.arange(K, device=neg_scores.device).expand(B, K)  # (B, K)
-    if K == 1:
-        return self_index.clone()
-    C = min(C, K - 1)
     if eligible is None:
         eligible = torch.ones_like(neg_scores, dtype=torch.bool)
-    # Ineligible candidates sink below every eligible one (scores are finite).
-    masked = torch.where(eligible, neg_scores, -math.inf)  # (B, K)
-    top = top_order(masked, C + 1)  # (B, C + 1), best first; the first m are eligible
-    count = eligible.sum(dim=1, keepdim=True)  # (B, 1): m
-    # pool size of an eligible candidate: min(C, m - 1) others (0: it stays unmixed)
-    size = torch.minimum(count - 1, torch.full_like(count, C)).clamp_min(0)  # (B, 1)
+    self_index = torch.arange(K, device=neg_scores.device).expand(B, K)  # (B, K)
+    # each row's candidates, eligible ones first, best first, ties to the lower index
+    masked = torch.where(eligible, neg_scores, -math.inf)
+    order = torch.sort(masked, dim=1, descending=True, stable=True).indices  # (B, K)
+    # pool[b, k, j]: order[b, j] is an eligible candidate other than k, and one of the
+    # first C such (in score order)
+    other = (order[:, None, :] != self_index[:, :, None]) & eligible.gather(1, order)[:, None]
+    pool = other & (other.long().cumsum(dim=2) <= C)  # (B, K, K)
+    size = pool.sum(dim=2)  # (B, K)
     nth = (pick * size).long().clamp_max((size - 1).clamp_min(0))  # (B, K) in [0, size)
-    ranks = torch.arange(C + 1, device=neg_scores.device).expand(B, C + 1)
-    # rank of each candidate among the top C + 1; K (>= C + 1) for the others
-    rank = torch.full_like(nth, K).scatter_(1, top, ranks)  # (B, K)
-    # A candidate inside the top `size` skips its own slot, so it draws from the other
-    # `size` of the top size + 1 (all eligible, since size + 1 <= m); one further down
-    # (rank >= size > nth) draws straight from the top `size`.
-    chosen = top.gather(1, nth + (nth >= rank).long())  # (B, K)
+    # the (nth + 1)-th pool member is the first slot whose running count reaches nth + 1
+    slot = torch.searchsorted(pool.long().cumsum(dim=2), (nth + 1)[..., None]).squeeze(2)
+    chosen = order.gather(1, slot.clamp_max(K - 1))  # (B, K)
     return torch.where(size > 0, chosen, self_index)
-
-
-def top_order(scores: Tensor, n: int) -> Tensor:
-    """Indices (B, n) of each row's n highest scores, highest first, ties to the lower
-    index: the first n of a stable descending sort, found by `topk` on a unique integer key
-    (float32 bits mapped to an order-preserving int32 in the high half, K - 1 - index in
-    the low half), which is 3x faster than the sort at K = 128."""
-    K = scores.shape[1]
-    if scores.dtype != torch.float32:
-        return torch.sort(scores, dim=1, descending=True, stable=True).indices[:, :n]
-    bits = (scores + 0.0).view(torch.int32)  # + 0.0: -0.0 becomes +0.0, as the sort sees it
-    # negative floats order backwards as integers: flipping their 31 low bits mends that
-    key = torch.where(bits >= 0, bits, bits ^ 0x7FFFFFFF).long() * 2**32
-    key = key + (K - 1 - torch.arange(K, device=scores.device))
-    return torch.topk(key, n, dim=1).indices
 
 
 def draw_random_partners(

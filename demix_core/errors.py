@@ -10,7 +10,13 @@ class DatasetError(DemixError):
 
 
 class ConfigError(DemixError):
-    """A configuration value or flag that makes no sense; the message names the field."""
+    """A configuration value or flag that makes no sense; the message names the field, and
+    `field` (the option's name, e.g. "mu"; None when no single one is at fault) lets a form
+    mark it without reading the text."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class CheckpointError(DemixError):

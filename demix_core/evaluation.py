@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import torch
 
-from demix_core.data import KG, PatternIndex
+from demix_core.kg import KG, PatternIndex
 
 HITS = (1, 3, 10)
 

@@ -18,20 +18,13 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
-from demix_core.data import KG, KGIndex, corrupt
-from demix_core.demix import adamix_label, fn_precision_recall, mpne_partition, mpne_threshold
+from demix_core.demix import adamix, fn_precision_recall, mpne_partition, mpne_threshold
 from demix_core.errors import ConfigError
+from demix_core.kg import KG, KGIndex, corrupt
 from demix_core.models import SCORERS
-from demix_core.sampling.demix import (
-    LAMBDA_MODES,
-    DemixOptions,
-    DemixSampler,
-    draw_partners,
-    mix_weight,
-    pattern_positives,
-    validate,
-)
-from demix_core.sampling.registry import build_sampler
+from demix_core.sampling.demix import DemixOptions, DemixSampler
+from demix_core.sampling.demix_steps import draw_partners, mix_weight, pattern_positives
+from demix_core.sampling.registry import base_class, build_sampler
 
 SIDES = ("tail", "head", "both")
 
@@ -95,20 +88,19 @@ def demix_lens(
 ) -> LensResult:
     """Draw K candidates per positive `(B, 3)` with the base sampler (its `draw`, on the side
     asked for), score them and the pattern positives, then partition and mix them."""
-    validate(
-        DemixOptions(
-            base_sampler=base_sampler,
-            mu=mu,
-            alpha=alpha,
-            lambda_mode=lambda_mode,
-            pattern_cap=pattern_cap,
-            partner_cap=partner_cap,
-        )
+    DemixOptions(  # ConfigError, with its field, for a value the sampler would refuse
+        base_sampler=base_sampler,
+        mu=mu,
+        alpha=alpha,
+        lambda_mode=lambda_mode,
+        pattern_cap=pattern_cap,
+        partner_cap=partner_cap,
     )
+    base_class("demix", base_sampler)
     if side not in SIDES:
-        raise ConfigError(f"--side must be one of {SIDES}, got {side!r}")
+        raise ConfigError(f"--side must be one of {SIDES}, got {side!r}", field="side")
     if k < 1:
-        raise ConfigError(f"--k must be >= 1, got {k}")
+        raise ConfigError(f"--k must be >= 1, got {k}", field="k")
     DemixSampler.check_model(model)
     device = model.entity.device
     index = index if index is not None else KGIndex.build(kg).to(device)
@@ -162,8 +154,7 @@ def _rows(pos: Tensor, side: str) -> tuple[Tensor, Tensor]:
 
 
 def _partition(result: LensResult, mu: float) -> tuple[Tensor, Tensor]:
-    if mu < 0:
-        raise ConfigError(f"--mu must be >= 0, got {mu}")
+    DemixOptions(mu=mu)  # ConfigError for a mu the sampler would refuse
     tau = mpne_threshold(result.pattern_scores, result.pattern_mask, mu)  # (B,)
     return tau, mpne_partition(result.cand_scores, tau)  # (B,), (B, K)
 
@@ -176,18 +167,20 @@ def repartition(result: LensResult, mu: float) -> LensResult:
     changed) get a new mix and score."""
     tau, is_mpn = _partition(result, mu)
     col, weight = _draws(result, is_mpn, result.alpha, result.lambda_mode, result.seed)
-    ids = torch.cat([result.candidates, result.pattern_ids], dim=1).gather(1, col)  # (B, K)
-    changed = (is_mpn != result.is_mpn) | (ids != result.partner_ids)  # (B, K)
+    partner_ids, partner_label = _partners(result, col)  # (B, K) each
+    changed = (is_mpn != result.is_mpn) | (partner_ids != result.partner_ids)  # (B, K)
     r, c = changed.nonzero(as_tuple=True)  # (n,), (n,)
     table = result.emb_table
     w = weight[r, c] if isinstance(weight, Tensor) else weight  # (n,) or float
-    emb, scores = _mix(result, table[r, c], table[r, col[r, c]], result.query[r], w)
-    return _finish(
+    emb, label = adamix(table[r, c], table[r, col[r, c]], partner_label[r, c], w)  # (n, De)
+    scores = _score(result, result.query[r], emb)  # (n,)
+    return replace(
         result,
-        col,
-        weight,
-        result.mixed_emb.index_put((r, c), emb),
-        result.mixed_scores.index_put((r, c), scores),
+        partner_ids=partner_ids,
+        partner_label=partner_label,
+        mixed_emb=result.mixed_emb.index_put((r, c), emb),
+        mixed_label=result.mixed_label.index_put((r, c), label),
+        mixed_scores=result.mixed_scores.index_put((r, c), scores),
         mu=mu,
         tau=tau,
         is_mpn=is_mpn,
@@ -199,16 +192,22 @@ def remix(
 ) -> LensResult:
     """New partners and mixes for the current verdicts. With the same seed the partner draws
     are the same, so moving alpha only moves the mixed points along their segments."""
-    if not 0.0 <= alpha <= 1.0:
-        raise ConfigError(f"--alpha must be in [0, 1], got {alpha}")
-    if lambda_mode not in LAMBDA_MODES:
-        raise ConfigError(f"--lambda-mode must be one of {LAMBDA_MODES}, got {lambda_mode!r}")
-    col, weight = _draws(result, result.is_mpn, alpha, lambda_mode, seed)  # (B, K)
+    options = DemixOptions(alpha=alpha, lambda_mode=lambda_mode)  # ConfigError if invalid
+    col, weight = _draws(result, result.is_mpn, options.alpha, options.lambda_mode, seed)
+    partner_ids, partner_label = _partners(result, col)  # (B, K) each
     rows = torch.arange(len(col), device=col.device)[:, None]  # (B, 1)
     partner_emb = result.emb_table[rows, col]  # (B, K, De)
-    emb, scores = _mix(result, result.cand_emb, partner_emb, result.query[:, None, :], weight)
-    return _finish(
-        result, col, weight, emb, scores, alpha=alpha, lambda_mode=lambda_mode, seed=seed
+    emb, label = adamix(result.cand_emb, partner_emb, partner_label, weight)  # (B, K, De)
+    return replace(
+        result,
+        partner_ids=partner_ids,
+        partner_label=partner_label,
+        mixed_emb=emb,
+        mixed_label=label,
+        mixed_scores=_score(result, result.query[:, None, :], emb),
+        alpha=alpha,
+        lambda_mode=lambda_mode,
+        seed=seed,
     )
 
 
@@ -225,38 +224,16 @@ def _draws(
     return col, mix_weight(tuple(col.shape), alpha, lambda_mode, generator, device)
 
 
-def _mix(
-    result: LensResult, cand: Tensor, partner: Tensor, query: Tensor, weight: float | Tensor
-) -> tuple[Tensor, Tensor]:
-    """Mixed embeddings `(..., De)` and their scores `(...)`.
-
-    `lerp(partner, cand, w)` is adamix's `w * cand + (1 - w) * partner` in one pass (the
-    lens redoes this on every slider move); it is exact at w = 0 and w = 1."""
-    w = weight[..., None] if isinstance(weight, Tensor) else weight
-    emb = torch.lerp(partner, cand, w)
-    return emb, SCORERS[result.model_name].match(query, emb, result.gamma)
-
-
-def _finish(
-    result: LensResult,
-    col: Tensor,
-    weight: float | Tensor,
-    mixed_emb: Tensor,
-    mixed_scores: Tensor,
-    **changes,
-) -> LensResult:
-    K = result.candidates.shape[1]
+def _partners(result: LensResult, col: Tensor) -> tuple[Tensor, Tensor]:
+    """Partner ids `(B, K)` of the columns `col` and their labels (1 = from T_q)."""
     ids = torch.cat([result.candidates, result.pattern_ids], dim=1)  # (B, K + P)
-    partner_label = (col >= K).to(result.cand_scores.dtype)  # (B, K)
-    return replace(
-        result,
-        partner_ids=ids.gather(1, col),
-        partner_label=partner_label,
-        mixed_emb=mixed_emb,
-        mixed_label=adamix_label(partner_label, weight),
-        mixed_scores=mixed_scores,
-        **changes,
-    )
+    label = (col >= result.candidates.shape[1]).to(result.cand_scores.dtype)  # (B, K)
+    return ids.gather(1, col), label
+
+
+def _score(result: LensResult, query: Tensor, emb: Tensor) -> Tensor:
+    """The model's score of mixed embeddings `(..., De)` against stored queries."""
+    return SCORERS[result.model_name].match(query, emb, result.gamma)
 
 
 def pr_curve(result: LensResult, mus) -> list[tuple[float, float, float, int]]:

@@ -9,7 +9,7 @@ import pandas as pd
 import torch
 
 from demix_core.analysis import search_names
-from demix_core.data import KG
+from demix_core.kg import KG
 from demix_core.lens import LensResult
 from demix_core.models import SCORERS
 

@@ -15,110 +15,15 @@ HAKE in `demix_core/hake.py` (and the README).
 from __future__ import annotations
 
 import math
-import warnings
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from demix_core import hake
+from demix_core.compile import compile_enabled, maybe_compiled
 from demix_core.errors import CheckpointError, ConfigError
-
-CSR_MIN_ELEMENTS = 1 << 20  # below this many gradient numbers the embedding backward wins
-
-
-def _sum_into_rows(
-    rows_of: torch.Tensor, cols: torch.Tensor, vals: torch.Tensor, grad: torch.Tensor, n: int
-) -> torch.Tensor:
-    """`out[r] = sum of vals[j] * grad[cols[j]] over j with rows_of[j] == r`, `(n, D)`, as
-    one CSR sparse x dense product (MKL's csrmm: parallel over output rows, no atomics, each
-    row summed by one thread in a fixed order, so deterministic)."""
-    order = torch.argsort(rows_of, stable=True)
-    crow = torch.zeros(n + 1, dtype=torch.long)
-    torch.cumsum(torch.bincount(rows_of, minlength=n), 0, out=crow[1:])
-    with warnings.catch_warnings():  # "sparse CSR support is in beta": used for csrmm only
-        warnings.simplefilter("ignore", UserWarning)
-        matrix = torch.sparse_csr_tensor(crow, cols[order], vals[order], size=(n, len(grad)))
-    return matrix @ grad
-
-
-def _dense_path(grad: torch.Tensor) -> bool:
-    return grad.device.type != "cpu" or grad.numel() < CSR_MIN_ELEMENTS
-
-
-class _Rows(torch.autograd.Function):
-    """`table[ids]` whose backward sums the gradient rows per table row as a CSR sparse
-    product on CPU (CUDA and small batches keep the embedding backward). Same sums as
-    `F.embedding`'s backward without its per-row loop: FB15k-237 RotatE, 65,536 rows of 400
-    floats, 13.5 -> 7.1 ms on 2 cores."""
-
-    @staticmethod
-    def forward(ctx, table: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(ids)
-        ctx.num_rows = table.shape[0]
-        return F.embedding(ids, table)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        (ids,) = ctx.saved_tensors
-        flat, g = ids.reshape(-1), grad.reshape(ids.numel(), -1)
-        if _dense_path(g):
-            return torch.ops.aten.embedding_dense_backward(g, flat, ctx.num_rows, -1, False), None
-        cols = torch.arange(len(flat))
-        return _sum_into_rows(flat, cols, g.new_ones(len(flat)), g, ctx.num_rows), None
-
-
-class _MixedRows(torch.autograd.Function):
-    """`w * table[a] + (1 - w) * table[b]` (AdaMix/MixKG's mixture; `w` a float or shaped
-    like `a`), differentiable in table: both rows' gradients go back in one CSR product with
-    two entries per mixed row, instead of two embedding backwards and a (B, K, De) partner
-    gradient."""
-
-    @staticmethod
-    def forward(ctx, table, a, b, w):
-        ctx.num_rows, ctx.float_w = table.shape[0], not isinstance(w, torch.Tensor)
-        ctx.w = w if ctx.float_w else None
-        ctx.save_for_backward(a, b, *(() if ctx.float_w else (w,)))
-        from demix_core.compile import maybe_compiled
-
-        # compiled: one pass, both rows read and the mixture written once
-        return maybe_compiled("mix_block", _mix_block, dynamic=False)(table, a, b, w)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b, *rest = ctx.saved_tensors
-        fa, fb, g = a.reshape(-1), b.reshape(-1), grad.reshape(a.numel(), -1)
-        w = g.new_full((len(fa),), ctx.w) if ctx.float_w else rest[0].reshape(-1).to(g.dtype)
-        if _dense_path(g):
-            ebd = torch.ops.aten.embedding_dense_backward
-            out = ebd(g * w[:, None], fa, ctx.num_rows, -1, False)
-            return out + ebd(g * (1.0 - w)[:, None], fb, ctx.num_rows, -1, False), None, None, None
-        cols = torch.arange(len(fa)).repeat(2)
-        vals = torch.cat([w, 1.0 - w])
-        out = _sum_into_rows(torch.cat([fa, fb]), cols, vals, g, ctx.num_rows)
-        return out, None, None, None
-
-
-def _mix_block(table, a, b, w) -> torch.Tensor:
-    """`w * table[a] + (1 - w) * table[b]`, exact at w = 0 and 1 (lerp), no gradient."""
-    w_ = w if not isinstance(w, torch.Tensor) else w.to(table.dtype)[..., None]
-    return torch.lerp(F.embedding(b, table), F.embedding(a, table), w_)
-
-
-def rows(table: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-    """Rows of `table` for `ids` (any shape) -> `(*ids.shape, D)`, differentiable in table."""
-    if torch.is_grad_enabled() and table.requires_grad:
-        return _Rows.apply(table, ids)
-    return F.embedding(ids, table)
-
-
-def mixed_rows(
-    table: torch.Tensor, a: torch.Tensor, b: torch.Tensor, w: float | torch.Tensor
-) -> torch.Tensor:
-    """`w * table[a] + (1 - w) * table[b]` -> `(*a.shape, D)`, differentiable in table."""
-    if torch.is_grad_enabled() and table.requires_grad:
-        return _MixedRows.apply(table, a, b, w)
-    return _mix_block(table, a, b, w)
+from demix_core.kernels import mixed_rows, rows
 
 
 def _halves(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -231,11 +136,13 @@ class KGEModel(nn.Module):
         return self.entity.shape[0]
 
     def ent(self, e: torch.Tensor) -> torch.Tensor:
-        """Entity vectors (`rows`: a CSR backward, cheaper than `F.embedding`'s)."""
+        """Entity vectors `(*e.shape, De)` (`kernels.rows`: `F.embedding` with a cheaper
+        backward)."""
         return rows(self.entity, e)
 
     def mixed_ent(self, a: torch.Tensor, b: torch.Tensor, w: float | torch.Tensor) -> torch.Tensor:
-        """Mixed entity vectors `w * e(a) + (1 - w) * e(b)` (AdaMix, MixKG)."""
+        """Mixed entity vectors `w * e(a) + (1 - w) * e(b)` (AdaMix, MixKG): `demix.adamix`'s
+        embedding on the gathered rows, fused by `kernels.mixed_rows`."""
         return mixed_rows(self.entity, a, b, w)
 
     def rel(self, r: torch.Tensor) -> torch.Tensor:
@@ -272,8 +179,6 @@ class KGEModel(nn.Module):
         """Scores `(B, K)` of candidate ids without gradient (samplers ranking candidates).
         Under compilation the gather is fused into the reduction, so the `(B, K, De)`
         candidate embeddings are never materialised."""
-        from demix_core.compile import maybe_compiled
-
         fn = maybe_compiled("candidate_block", _candidate_block, dynamic=False)
         return fn(self.name, self.query(pos, head), self.entity, ids, self.gamma)
 
@@ -351,8 +256,6 @@ def all_distances(name: str, q: torch.Tensor, ent: torch.Tensor, gamma: float, c
     bound memory. Under `torch.compile` (see `demix_core.compile`) it becomes one fused
     reduction that never materialises it; chunks are then a fixed 64 queries (the last one
     padded) so one static-shape kernel serves every call."""
-    from demix_core.compile import compile_enabled, maybe_compiled
-
     if hasattr(SCORERS[name], "prepare"):
         q, ent = SCORERS[name].prepare(q, ent, gamma)
     if compile_enabled():

@@ -13,30 +13,22 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from demix_core.data import KG
 from demix_core.errors import DatasetError
+from demix_core.kg import KG
+from demix_core.textio import parse_fields
 from demix_core.validation import MAX_SEED
 
 RELATIONS = ("parent_of", "child_of", "sibling_of", "spouse_of", "grandparent_of", "grandchild_of")
 _DEFAULTS = {"entities": 2000, "hidden": 0.3, "seed": 0}
-# Building the graph is a Python loop over people: measured 33 s and 2.4 GB peak at a
-# million, so the bound is the Train form's 200,000 (a typo such as entities=100000000
+# Building the graph is a Python loop over people, minutes and gigabytes at a million
+# (docs/performance.md), so the bound is the Train form's 200,000 (a typo such as entities=100000000
 # would otherwise run for hours and exhaust memory).
 MIN_ENTITIES, MAX_ENTITIES = 16, 200_000
 
 
 def parse_synthetic_spec(spec: str) -> dict:
     """`entities=2000,hidden=0.3,seed=0` -> kwargs; errors name the field."""
-    out = dict(_DEFAULTS)
-    for item in filter(None, (s.strip() for s in spec.split(","))):
-        key, _, value = item.partition("=")
-        if key not in _DEFAULTS:
-            raise DatasetError(f"synthetic: unknown field {key!r} (known: {', '.join(_DEFAULTS)})")
-        try:
-            out[key] = float(value) if key == "hidden" else int(value)
-        except ValueError:
-            raise DatasetError(f"synthetic: field {key!r} needs a number, got {value!r}") from None
-    return out
+    return parse_fields(spec, _DEFAULTS, "synthetic")
 
 
 def _family_facts(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -162,3 +162,20 @@ def copy_unpacked(source: BinaryIO, dest: Path, name: str) -> str:
     finally:
         tmp.unlink(missing_ok=True)
     return digest.hexdigest()
+
+
+def parse_fields(spec: str, defaults: dict, label: str) -> dict:
+    """`key=value,key=value` -> `defaults` updated, each value cast to its default's type
+    (float for a None default); DatasetError naming `label` and the field otherwise."""
+    out = dict(defaults)
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        key, _, value = item.partition("=")
+        if key not in defaults:
+            known = ", ".join(defaults)
+            raise DatasetError(f"{label}: unknown field {key!r} (known: {known})")
+        kind = float if defaults[key] is None else type(defaults[key])
+        try:
+            out[key] = kind(value)
+        except ValueError:
+            raise DatasetError(f"{label}: field {key!r} needs a number, got {value!r}") from None
+    return out

@@ -17,24 +17,19 @@ from pathlib import Path
 
 import torch
 
-from demix_core.checkpoint import atomic_save, checkpoint_dict
-from demix_core.compile import decide, maybe_compiled, notices, set_compile
-from demix_core.config import TrainConfig, config_from_args, make_config  # noqa: F401
-from demix_core.data import KG, KGIndex, load_dataset
-from demix_core.errors import ConfigError, DemixError
-from demix_core.evaluation import FilterIndex, evaluate
-from demix_core.losses import kge_loss, subsampling_weights
+from demix_core.compile import TRAIN_WORK, decide, maybe_compiled, notices, set_compile
+from demix_core.config import TrainConfig
+from demix_core.data import load_dataset
+from demix_core.errors import DemixError
+from demix_core.kg import KG, KGIndex
+from demix_core.losses import kge_loss
 from demix_core.models import KGEModel
-from demix_core.sampling import build_sampler
+from demix_core.run_state import TrainingRun, pick_device
 from demix_core.validation import check_memory
 
 
 class TrainingDiverged(DemixError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
-
-
-class RunFolderGone(DemixError):
-    """The run folder disappeared while training; nothing more is written."""
 
 
 class Callback:
@@ -48,14 +43,6 @@ class Callback:
 
     def should_stop(self) -> bool:
         return False
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda: no CUDA device is available")
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def _loss_core(scorer, gamma, anchor, rel, target, head, cand, labels, mask, subsample, adv):
@@ -72,13 +59,7 @@ def _step_loss(model, pos, head, neg, subsample, adv, reg_kind, reg_weight, core
     """Loss of one step from positives `(B, 3)` and a sampler's `Negatives`."""
     anchor = model.ent(torch.where(head, pos[:, 2], pos[:, 0]))  # (B, De)
     target = model.ent(torch.where(head, pos[:, 0], pos[:, 2]))  # (B, De)
-    if neg.emb is not None:
-        cand = neg.emb  # (B, K, De)
-    elif neg.partner is not None:  # AdaMix / MixKG: weight * e(ids) + (1 - weight) * e(partner)
-        weight = float(neg.weight) if isinstance(neg.weight, (int, float)) else neg.weight
-        cand = model.mixed_ent(neg.ids, neg.partner, weight)
-    else:
-        cand = model.ent(neg.ids)
+    cand = neg.embeddings(model)  # (B, K, De), mixed where the sampler names partners
     loss = core(
         model.scorer,
         model.gamma,
@@ -121,92 +102,6 @@ def truth_stats(index: KGIndex, pos: torch.Tensor, neg) -> dict:
     return out
 
 
-class _Run:
-    """State of one training run (model, optimizer, sampler, files)."""
-
-    def __init__(self, config: TrainConfig, out_dir: Path, kg: KG | None):
-        self.config, self.out = config, Path(out_dir)
-        self.kg = kg or load_dataset(config.dataset)
-        self.device = pick_device(config.device)
-        torch.manual_seed(config.seed)
-        self.model = KGEModel(
-            config.model, self.kg.num_entities, self.kg.num_relations, config.dim, config.gamma
-        ).to(self.device)
-        self.index = KGIndex.build(self.kg).to(self.device)
-        self.sampler = build_sampler(
-            config.sampler, self.kg, self.index, config.sampler_options, config.seed, self.device
-        )
-        # fused Adam: one pass over the (large, dense) embedding tables instead of several
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr, fused=True)
-        self.train = self.kg.train.to(self.device)
-        self.subsample = (
-            subsampling_weights(self.kg.train, self.kg.num_entities, self.kg.num_relations).to(
-                self.device
-            )
-            if config.subsampling
-            else None
-        )
-        self.filter_index = None
-        self.step, self.seconds, self.best = 0, 0.0, (-1.0, 0)
-        self._order: tuple[int, torch.Tensor | None] = (-1, None)  # (epoch, permutation)
-
-    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Positives of `step`: epochs of a seeded permutation, so a resumed run sees the
-        same order without saving it."""
-        n, b = len(self.train), min(self.config.batch_size, len(self.train))
-        per_epoch = max(1, n // b)
-        epoch, i = divmod(step, per_epoch)
-        if self._order[0] != epoch:  # one permutation per epoch (FB15k-237: 2 ms to draw)
-            seed = (self.config.seed * 1_000_003 + epoch) % 2**64  # any 64-bit seed
-            g = torch.Generator().manual_seed(seed)
-            self._order = (epoch, torch.randperm(n, generator=g).to(self.device))
-        idx = self._order[1][i * b : (i + 1) * b]
-        return self.train[idx], (self.subsample[idx] if self.subsample is not None else None)
-
-    def state(self) -> dict:
-        return {
-            "step": self.step,
-            "seconds": self.seconds,
-            "best": list(self.best),
-            "model": self.model.state_dict(),
-            "optimizer": self.opt.state_dict(),
-            "sampler": self.sampler.state_dict(),
-        }
-
-    def load_state(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
-        self.opt.load_state_dict(state["optimizer"])
-        self.sampler.load_state_dict(state["sampler"])
-        self.step, self.seconds = int(state["step"]), float(state["seconds"])
-        self.best = (float(state["best"][0]), int(state["best"][1]))
-
-    def check_folder(self) -> None:
-        """Stop with a message when the run folder was deleted or moved while training:
-        writing on would recreate a folder with part of a run in it."""
-        if not self.out.is_dir():
-            raise RunFolderGone(
-                f"{self.out}: the run folder was deleted or moved while training, at step "
-                f"{self.step}; the run stopped without writing anything more"
-            )
-
-    def save(self, callbacks, keep: bool = False) -> Path:
-        self.check_folder()
-        ckpt = checkpoint_dict(self.model, self.kg, self.config.to_dict(), self.step)
-        path = self.out / "checkpoint.pt"
-        atomic_save(ckpt, path)
-        if keep:
-            atomic_save(ckpt, self.out / "checkpoints" / f"step_{self.step:07d}.pt")
-        atomic_save(self.state(), self.out / "train_state.pt")
-        for cb in callbacks:
-            cb.on_checkpoint(self.step, path)
-        return path
-
-    def evaluate(self, split: str) -> dict:
-        if self.filter_index is None:
-            self.filter_index = FilterIndex(self.kg, self.device)
-        return evaluate(self.model, self.kg, split, filt=self.filter_index)
-
-
 def _write(fh, record: dict) -> None:
     fh.write(json.dumps(record) + "\n")
     fh.flush()
@@ -220,11 +115,12 @@ def train(
     kg: KG | None = None,
 ) -> dict:
     """Train to `config.steps`; returns {"status": "done"|"cancelled", "step", ...test metrics}."""
-    config = config.validated()
     out = Path(out_dir)
     kg = kg or load_dataset(config.dataset)
     check_memory(config, kg.num_entities, kg.num_relations, pick_device(config.device))
-    run = _Run(config, out, kg)  # validates dataset, model and sampler before any file is written
+    run = TrainingRun(
+        config, out, kg
+    )  # validates dataset, model and sampler before any file is written
     out.mkdir(parents=True, exist_ok=True)
     state_path = out / "train_state.pt"
     if resume:
@@ -238,7 +134,7 @@ def train(
     tmp.write_text(config.to_json())
     os.replace(tmp, out / "config.json")
     work = config.steps * config.batch_size * config.negatives * config.dim
-    set_compile(decide(config.compile, work, threshold=1e10))
+    set_compile(decide(config.compile, work, threshold=TRAIN_WORK))
     loss_fn = make_loss_fn()
     with open(out / "metrics.jsonl", "a") as fh:
         return _loop(run, loss_fn, callbacks, fh)
@@ -249,7 +145,7 @@ def make_loss_fn():
     return functools.partial(_step_loss, core=maybe_compiled("loss_core", _loss_core))
 
 
-def train_step(run: _Run, loss_fn, lap=None) -> tuple:
+def train_step(run: TrainingRun, loss_fn, lap=None) -> tuple:
     """One optimisation step; returns (loss, positives, negatives) for logging. `lap(phase)`,
     if given, is called as each phase ends (batch, sample, forward, backward, optimizer):
     bench/demix_cost.py times them."""
@@ -277,7 +173,7 @@ def train_step(run: _Run, loss_fn, lap=None) -> tuple:
     return loss, pos, neg
 
 
-def _loop(run: _Run, loss_fn, callbacks, fh) -> dict:
+def _loop(run: TrainingRun, loss_fn, callbacks, fh) -> dict:
     cfg, model = run.config, run.model
     t0, last_t, last_step = time.perf_counter() - run.seconds, time.perf_counter(), run.step
     for note in notices:
@@ -334,7 +230,7 @@ def _loop(run: _Run, loss_fn, callbacks, fh) -> dict:
     return result
 
 
-def _validate(run: _Run, callbacks, fh) -> bool:
+def _validate(run: TrainingRun, callbacks, fh) -> bool:
     """Evaluate on valid, keep a checkpoint; True when early stopping says stop."""
     metrics = run.evaluate("valid")
     record = {

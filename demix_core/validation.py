@@ -42,30 +42,40 @@ def check_number(
     kind = Integral if integer else Real
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an integer" if integer else "a number"
-        raise ConfigError(f"{flag(name)} must be {what}, got {value!r}")
+        raise ConfigError(f"{flag(name)} must be {what}, got {value!r}", field=name)
     if not integer and not math.isfinite(value):
-        raise ConfigError(f"{flag(name)} must be a finite number, got {value}")
+        raise ConfigError(f"{flag(name)} must be a finite number, got {value}", field=name)
     if low is not None and (value <= low if low_open else value < low):
-        raise ConfigError(f"{flag(name)} must be {'>' if low_open else '>='} {low:g}, got {value}")
+        raise ConfigError(
+            f"{flag(name)} must be {'>' if low_open else '>='} {low:g}, got {value}", field=name
+        )
     if high is not None and value > high:
-        raise ConfigError(f"{flag(name)} must be <= {high:g}, got {value}")
+        raise ConfigError(f"{flag(name)} must be <= {high:g}, got {value}", field=name)
+
+
+def check_choice(name: str, value, choices: tuple[str, ...]) -> None:
+    """ConfigError naming the flag unless `value` is one of `choices`."""
+    if value not in choices:
+        words = ", ".join(choices)
+        raise ConfigError(f"{flag(name)} must be one of {words}, got {value!r}", field=name)
 
 
 def check_seed(name: str, value) -> None:
     check_number(name, value, 0, integer=True)
     if value > MAX_SEED:
-        raise ConfigError(f"{flag(name)} must fit in 64 bits (0 to 2**64 - 1), got {value}")
+        raise ConfigError(
+            f"{flag(name)} must fit in 64 bits (0 to 2**64 - 1), got {value}", field=name
+        )
 
 
-def check_finite_fields(options, owner: str) -> None:
-    """Every float field of a (sampler options) dataclass must be finite: NaN passes every
-    `<`/`>` range test, so it is refused here once for all samplers."""
-    from dataclasses import fields
-
-    for f in fields(options):
-        value = getattr(options, f.name)
+def check_finite_fields(values: dict, owner: str) -> None:
+    """Every float among (sampler option) `values` must be finite: NaN passes every `<`/`>`
+    range test, so it is refused here, before the options check their ranges."""
+    for name, value in values.items():
         if isinstance(value, float) and not math.isfinite(value):
-            raise ConfigError(f"{flag(f.name)} ({owner}) must be a finite number, got {value}")
+            raise ConfigError(
+                f"{flag(name)} ({owner}) must be a finite number, got {value}", field=name
+            )
 
 
 def check_name(name: str, value: str) -> None:
@@ -77,7 +87,8 @@ def check_name(name: str, value: str) -> None:
     if bad:
         raise ConfigError(
             f"{flag(name)} contains the control character U+{ord(bad.group()):04X}; "
-            "use printable characters only"
+            "use printable characters only",
+            field=name,
         )
 
 
@@ -159,24 +170,7 @@ def check_memory(config, num_entities: int = 0, num_relations: int = 0, device="
             f"--negatives {config.negatives} x --batch-size {config.batch_size} x "
             f"embedding width {ent} (--dim {config.dim}) needs about {_gb(need)} per training "
             f"step, but only {_gb(have)} of memory is available; lower --negatives, "
-            "--batch-size or --dim"
+            "--batch-size or --dim",
+            field="negatives",  # the first to lower: it does not change the model
         )
     return need
-
-
-def check_sampler_options(sampler: str, options: dict) -> None:
-    """ConfigError (naming the option) for sampler options the sampler would refuse when
-    training starts, so a queued run is refused at submit rather than failing later."""
-    from demix_core.sampling.base import make_options
-    from demix_core.sampling.registry import sampler_class
-
-    opts = make_options(sampler_class(sampler).Options, options, sampler)
-    base = getattr(opts, "base_sampler", None)
-    if base is not None:
-        if base == sampler:
-            raise ConfigError(f"--base-sampler may not be {sampler!r} itself")
-        make_options(sampler_class(base).Options, dict(opts.base_options), base)
-    if sampler == "demix":
-        from demix_core.sampling.demix import validate
-
-        validate(opts)

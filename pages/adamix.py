@@ -8,6 +8,8 @@ from demix_core import analysis, mapview
 from demix_core.lens import remix, repartition
 from demix_core.safe_text import md
 from pages import lens_common as lc
+from pages import lens_data as ld
+from pages import lens_maps as maps
 
 lc.common.route_through_app()
 
@@ -23,8 +25,8 @@ lc.intro(
     r"e_{\mathrm{mix}} = \alpha\, e(t') + (1 - \alpha)\, e(\mathrm{partner}), \qquad "
     r"y_{\mathrm{mix}} = (1 - \alpha)\, y(\mathrm{partner})",
 )
-source, model, kg, spec = lc.choose(before_positives=lc.prefetch_umap)
-k, side, base = lc.lens_settings()
+source, model, kg, spec = ld.choose(before_positives=maps.prefetch_umap)
+k, side, base = ld.lens_settings()
 a, b, c = st.columns([2, 2, 1])
 mu = a.slider("mu", 0.0, 6.0, step=0.1, **lc.bind("mu"), help=lc.TERMS["mu"])
 alpha = b.slider("alpha", 0.0, 1.0, step=0.05, **lc.bind("alpha"), help=lc.TERMS["alpha"])
@@ -34,7 +36,7 @@ mode = c.radio(
     **lc.bind("lambda"),
     help="fixed: every mix uses alpha; beta: each draws its weight from Beta(alpha, alpha).",
 )
-result = remix(repartition(lc.lens(source, spec, k, side, base), mu), alpha, mode, spec.seed)
+result = remix(repartition(ld.lens(source, spec, k, side, base), mu), alpha, mode, spec.seed)
 a, b, c = st.columns([2, 2, 3])
 view = a.radio("Map", ("one query", "all queries"), horizontal=True, **lc.bind("view"))
 method = b.radio("Projection", ("PCA", "UMAP"), horizontal=True, **lc.bind("method"))
@@ -64,17 +66,17 @@ else:
 def drawn(method: str):
     """The mixes of the drawn queries placed by `method`."""
     view_key = (source, spec, k, side, base, mu, alpha, mode)  # what the mixed points depend on
-    layout = lc.mix_layout(view_key, result, source, method, drawn_rows)
+    layout = maps.mix_layout(view_key, result, source, method, drawn_rows)
     if view == "all queries" and show != "all":
         layout = layout[layout["verdict"] == show]
     return layout
 
 
 slot = st.empty()
-if method == "UMAP" and not lc.umap_ready(source):
-    slot.plotly_chart(lc.mix_figure(drawn("PCA"), source, "PCA"), key="adamix_pca_first")
+if method == "UMAP" and not maps.umap_ready(source):
+    slot.plotly_chart(maps.mix_figure(drawn("PCA"), source, "PCA"), key="adamix_pca_first")
     with st.spinner("Fitting UMAP on this checkpoint's entities (once); PCA meanwhile..."):
-        lc.umap(source)
+        maps.umap(source)
 layout = drawn(method)
 if view == "one query":
     find = st.text_input("Highlight an entity", key="adamix_find", placeholder="a name")
@@ -82,7 +84,7 @@ if view == "one query":
     if find and found is None:
         st.caption("No entity name contains that text.")
     event = slot.plotly_chart(
-        lc.query_figure(layout, source, method, found),
+        maps.query_figure(layout, source, method, found),
         key="adamix_one",
         on_select="rerun",
         selection_mode="points",
@@ -104,7 +106,7 @@ if view == "one query":
         )
         b.dataframe(d["nearest"], hide_index=True, column_config={"entity": "nearest entities"})
 else:
-    slot.plotly_chart(lc.mix_figure(layout, source, method), key="adamix_map")
+    slot.plotly_chart(maps.mix_figure(layout, source, method), key="adamix_map")
     st.caption(
         "Circles: candidates (red ring: a known true fact); diamonds: partners (green: a known "
         "answer, purple: a hard TN); crosses: the mixed points. PCA is linear, so each "

@@ -6,19 +6,16 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import re
-import time
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from demix_core import run_tables
 from demix_core.errors import DemixError, describe
-from demix_core.runs import RunStore, StoreError, default_home
-from demix_core.runs.files import METRICS
+from demix_core.runs import RunStore, default_home
 from demix_core.safe_text import code, md
 
 GLOSSARY = {
@@ -43,40 +40,71 @@ GLOSSARY = {
     "among all entities (other known true answers removed), and how often it ranks in the top 10.",
     "Sweep": "A grid of runs over some settings (here mu x alpha), compared on one heatmap.",
 }
-FIELDS = {  # config field (as named in error messages) -> form label
+FIELDS = {  # config field (ConfigError.field) -> form label
     "dim": "Embedding dim",
     "steps": "Steps",
-    "batch-size": "Batch size",
+    "batch_size": "Batch size",
     "negatives": "Negatives",
     "lr": "Learning rate",
     "mu": "mu",
     "alpha": "alpha",
-    "eval-every": "Validate every",
+    "eval_every": "Validate every",
     "gamma": "Margin gamma",
-    "adv-temperature": "Adversarial temperature",
-    "base-sampler": "Base sampler",
+    "adv_temperature": "Adversarial temperature",
+    "base_sampler": "Base sampler",
 }
 
 
-def route_through_app(entry: bool = False) -> None:
-    """Send a run that Streamlit started the old way through the router. app.py (`entry`)
-    and every page call this first, after their imports.
+# (file, title, icon, section); a page is listed once its file exists, so pages being
+# written elsewhere appear without touching this list again.
+PAGES = (
+    ("pages/home.py", "Home", ":material/home:", "Lab"),
+    ("pages/lesson.py", "Lesson", ":material/school:", "Lab"),
+    ("pages/train.py", "Train", ":material/play_arrow:", "Lab"),
+    ("pages/runs.py", "Runs", ":material/monitoring:", "Lab"),
+    ("pages/compare.py", "Compare", ":material/compare_arrows:", "Lab"),
+    ("pages/results.py", "Results", ":material/science:", "Lab"),
+    ("pages/mpne.py", "MPNE", ":material/filter_alt:", "Inside DeMix"),
+    ("pages/adamix.py", "AdaMix", ":material/blender:", "Inside DeMix"),
+    ("pages/samplers.py", "Samplers", ":material/casino:", "Inside DeMix"),
+)
+APP_DIR = Path(__file__).resolve().parent.parent
+_router = threading.local()  # per script thread: is app.py's router running the page?
+
+
+def navigation():
+    """`st.navigation` over the app's pages, by section."""
+    sections: dict[str, list] = {}
+    for path, title, icon, section in PAGES:
+        if (APP_DIR / path).is_file():
+            page = st.Page(path, title=title, icon=icon, default=path == "pages/home.py")
+            sections.setdefault(section, []).append(page)
+    return st.navigation(sections)
+
+
+def run_routed(page) -> None:
+    """Run the page `navigation()` chose, marked as routed, behind the error boundary."""
+    _router.active = True
+    try:
+        guarded(page.run)
+    finally:
+        _router.active = False
+
+
+def route_through_app() -> None:
+    """Send a page that Streamlit ran without the router back through it; every page calls
+    this first, after its imports.
 
     Streamlit runs a `pages/` folder beside the entry script the old way (each file alone, no
-    router, every file listed) until st.navigation has run once in this server process, so a
-    deep link that arrives first (a reload of /runs after a server restart) runs pages/runs.py
-    by itself. That run is recognised by its page list (the old way lists app.py itself) and
-    rerun through app.py (which, before its st.navigation, can only go by the flag). Not
-    done at import time on purpose: a rerun or stop raised inside `import pages.common`
-    aborts that import while another session may be waiting on it, and that session then
-    fails with "cannot import name 'common' from 'pages'".
-    """
-    ctx = get_script_run_ctx()
-    pages = ctx.pages_manager.get_pages().values() if ctx and not entry else ()
-    if PagesManager.uses_pages_directory or any(
-        Path(p.get("script_path", "")).name == "app.py" for p in pages
-    ):
-        PagesManager.uses_pages_directory = False
+    router, every file listed) until `st.navigation` has run once in the server process, so
+    a deep link that arrives first (a reload of /runs after a server restart) runs
+    pages/runs.py by itself. Such a run registers the app's pages with `st.navigation`,
+    which ends the old way for the whole server (documented: st.navigation takes over from a
+    pages/ folder), and reruns: the rerun goes through app.py to the same URL. Not done at
+    import time on purpose: a rerun raised inside `import pages.common` aborts that import
+    while another session may be waiting on it."""
+    if not getattr(_router, "active", False):
+        navigation()
         st.rerun()
 
 
@@ -180,10 +208,9 @@ def sidebar() -> None:
 
 
 def field_error(err: Exception) -> str:
-    """A DemixError's text, led by the form field it names (`--lr must...` -> Learning rate)."""
+    """A DemixError's text, led by the form field it is about (`ConfigError.field`)."""
     text = str(err)
-    match = re.search(r"--([a-z][a-z-]*)", text)
-    label = FIELDS.get(match.group(1)) if match else None
+    label = FIELDS.get(getattr(err, "field", None) or "")
     return f"**{label}**: {md(text)}" if label else md(text)
 
 
@@ -207,30 +234,11 @@ def quick_demo() -> list[str]:
     ]
 
 
-def sampler_settings(sampler: str, options: dict) -> dict:
-    """Every option of a run's sampler, defaults filled in (what the run really used)."""
-    from dataclasses import asdict
-
-    from demix_core.sampling.base import make_options
-    from demix_core.sampling.registry import sampler_class
-
-    try:
-        return asdict(make_options(sampler_class(sampler).Options, options, sampler))
-    except DemixError:
-        return dict(options)
-
-
 def check_sampler(sampler: str, options: dict) -> None:
     """ConfigError (naming the option) for options the sampler would refuse at start."""
-    from demix_core.sampling.base import make_options
-    from demix_core.sampling.registry import sampler_class
+    from demix_core.sampling.registry import make_sampler_options
 
-    opts = make_options(sampler_class(sampler).Options, options, sampler)
-    if sampler == "demix":
-        from demix_core.sampling.demix import validate
-
-        sampler_class(opts.base_sampler)
-        validate(opts)
+    make_sampler_options(sampler, options)
 
 
 # --------------------------------------------------------------------------- session
@@ -272,96 +280,7 @@ def prefill_train(dataset: str, mu: float, alpha: float) -> None:
     st.session_state.update(values)
 
 
-# --------------------------------------------------------------------------- metrics
-
-
-@st.cache_data(max_entries=512, show_spinner=False)
-def _chunk(home: str, run_id: str, offset: int, size: int, inode: int) -> tuple:
-    """Records past `offset` of a run's metrics log; `size`/`inode` make a grown or replaced
-    file a different key, so a cached chunk is never stale."""
-    from demix_core.runs.files import read_metrics
-
-    return read_metrics(Path(home) / run_id / METRICS, offset)
-
-
-def home_of(run_id: str):
-    """The run store, or the example shelf for an example's id (both read alike)."""
-    from demix_core.examples import is_example
-
-    return examples() if is_example(run_id) else store()
-
-
-def metrics(run_id: str) -> pd.DataFrame:
-    """All metrics records of a run, read incrementally: this session keeps (inode, offset,
-    frame) per run and each call reads only the bytes appended since."""
-    s = home_of(run_id)
-    feeds = st.session_state.setdefault("metric_feeds", {})
-    try:
-        stat = (s.run_dir(run_id) / METRICS).stat()
-        size, inode = stat.st_size, stat.st_ino
-    except FileNotFoundError:
-        size, inode = 0, 0
-    inode_held, offset, frame = feeds.get(run_id, (None, 0, pd.DataFrame()))
-    if inode_held != inode or size < offset:  # rewritten (fresh restart or resume trim)
-        offset, frame = 0, pd.DataFrame()
-    if size > offset:
-        chunk, offset = _chunk(str(s.home), run_id, offset, size, inode)
-        if not chunk.empty:
-            frame = chunk if frame.empty else pd.concat([frame, chunk], ignore_index=True)
-    feeds[run_id] = (inode, offset, frame)
-    return frame
-
-
-def poll_start() -> tuple[float, float]:
-    return time.perf_counter(), time.thread_time()
-
-
-def poll_cost(start: tuple[float, float]) -> None:
-    """Show when a live view was drawn and the server time it took since `poll_start()`:
-    wall time, and the CPU time of this script thread (what the poll itself costs when
-    training processes share the cores)."""
-    wall, cpu = time.perf_counter() - start[0], time.thread_time() - start[1]
-    st.caption(
-        f"Updated {time.strftime('%H:%M:%S')} in {wall * 1000:.0f} ms of server time "
-        f"({cpu * 1000:.0f} ms CPU)"
-    )
-
-
 # --------------------------------------------------------------------------- tables
-
-
-def label(run: dict) -> str:
-    if run["status"] == "example":
-        return f"{run['name']} · read-only example"
-    return f"{run['name']} · {run['status']} · {run['id'][-6:]}"
-
-
-def short(run: dict) -> str:
-    return f"{run['name']} ({run['id'][-6:]})"
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds:
-        return ""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    m, s = divmod(seconds, 60)
-    return f"{m} min {s:02d} s" if m < 60 else f"{m // 60} h {m % 60:02d} min"
-
-
-def timing(run: dict, now: float | None = None) -> tuple[float | None, float | None]:
-    """(elapsed, remaining) seconds: remaining from the run's own pace (training seconds
-    per step, which survives resumes), elapsed in wall time since it started."""
-    now = now or time.time()
-    if not run.get("started_at"):
-        return None, None
-    elapsed = (run.get("finished_at") or now) - run["started_at"]
-    if run["status"] != "running":
-        return elapsed, None
-    trained = (run.get("metrics") or {}).get("seconds") or elapsed
-    done = run["step"]
-    return elapsed, (trained / done * (run["steps"] - done) if done else None)
 
 
 def number_columns(table: pd.DataFrame) -> dict:
@@ -370,115 +289,8 @@ def number_columns(table: pd.DataFrame) -> dict:
     return {c: st.column_config.NumberColumn(format="%.3f") for c in floats if c != "progress"}
 
 
-def runs_table(runs: list[dict]) -> pd.DataFrame:
-    rows = []
-    for r in runs:
-        elapsed, remaining = timing(r)
-        m, f = r.get("metrics") or {}, r.get("final") or {}
-        rows.append(
-            {
-                "name": r["name"],
-                "status": r["status"],
-                "progress": r["progress"],
-                "step": f"{r['step']}/{r['steps']}",
-                "elapsed": duration(elapsed),
-                "remaining": duration(remaining),
-                "valid MRR": m.get("valid_mrr"),
-                "test MRR": f.get("mrr"),
-                "sampler": r["sampler"],
-                "dataset": Path(str(r["dataset"])).name,
-                "id": r["id"],
-            }
-        )
-    return pd.DataFrame(rows)
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def final_table(key: tuple, _runs: list[dict]) -> pd.DataFrame:
-    """Settings and last metrics of `_runs`; `key` = ((id, step, status), ...) says when the
-    cached table is stale (a run moved on)."""
-    rows = []
-    for r in _runs:
-        cfg, m, f = r["config"], r["metrics"], r["final"]
-        opts = sampler_settings(r["sampler"], cfg.get("sampler_options") or {})
-        rows.append(
-            {
-                "run": short(r),
-                "status": r["status"],
-                "dataset": Path(str(r["dataset"])).name,
-                "model": r["model"],
-                "sampler": r["sampler"],
-                "base": opts.get("base_sampler"),
-                "mu": opts.get("mu"),
-                "alpha": opts.get("alpha"),
-                "steps": r["step"],
-                "last valid MRR": m.get("valid_mrr"),
-                "test MRR": f.get("mrr"),
-                "test Hits@1": f.get("hits@1"),
-                "test Hits@3": f.get("hits@3"),
-                "test Hits@10": f.get("hits@10"),
-                "training s": f.get("train_seconds", m.get("seconds")),
-                "dim": cfg["dim"],
-                "negatives": cfg["negatives"],
-                "lr": cfg["lr"],
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def run_actions(s: RunStore, run: dict) -> None:
-    """Cancel / resume / delete (confirmed) buttons for one run."""
-    from demix_core.runs.db import ACTIVE
-
-    rid, status = run["id"], run["status"]
-    if status == "example":
-        st.caption("A read-only example shipped with the app: it cannot be resumed or deleted.")
-        return
-    act = st.container()
-    try:
-        if status in ACTIVE:
-            if act.button("Cancel run", icon=":material/stop:"):
-                act.info(f"Run {rid}: {s.cancel(rid)}.")
-        else:
-            low = run["step"] + 1 if status == "done" else max(run["step"], 1)
-            target = act.number_input(
-                "Resume up to step", min_value=low, value=max(low, run["steps"])
-            )
-            if act.button("Resume run", icon=":material/play_arrow:"):
-                s.resume(rid, int(target), start=autostart())
-                st.rerun()
-            if act.button("Delete run", icon=":material/delete:"):
-                st.session_state["confirm_delete"] = rid
-            if st.session_state.get("confirm_delete") == rid:
-                act.warning(
-                    f"Delete {md(run['name'])} and its folder {code(s.run_dir(rid))}? "
-                    "This cannot be undone."
-                )
-                yes, no = act.columns(2)
-                if yes.button("Yes, delete it", type="primary"):
-                    s.delete(rid)
-                    st.session_state.pop("confirm_delete")
-                    st.rerun()
-                if no.button("Keep it"):
-                    st.session_state.pop("confirm_delete")
-                    st.rerun()
-    except StoreError as e:
-        act.error(md(e))
-
-
-def downloads(s: RunStore, run_id: str) -> None:
-    """Download buttons for the files a run has so far (read from disk only on click)."""
-    from demix_core.runs.files import CHECKPOINT
-
-    kinds = {"config.json": "application/json", METRICS: "application/x-ndjson"}
-    files = {**kinds, CHECKPOINT: "application/octet-stream"}.items()
-    present = [(n, m) for n, m in files if (s.run_dir(run_id) / n).is_file()]
-    for column, (name, mime) in zip(st.columns(3), present):
-        column.download_button(
-            f"Download {name}",
-            data=(s.run_dir(run_id) / name).read_bytes,
-            file_name=f"{run_id}-{name}",
-            mime=mime,
-            on_click="ignore",
-            key=f"dl_{name}",
-        )
+    """`run_tables.settings_table` of `_runs`, cached; `key` = ((id, step, status), ...)
+    says when the cached table is stale (a run moved on)."""
+    return run_tables.settings_table(_runs)

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from demix_core import plots
+from demix_core import plots, run_tables
 from demix_core.runs import tune
-from pages import common, study_view
+from pages import common, run_views, study_view
 
 common.route_through_app()
 
@@ -20,10 +20,10 @@ done = [r["id"] for r in runs if r["status"] == "done"]
 common.restore(["compare_runs"], {"compare_runs": (done or list(by_id))[:2]})
 st.session_state["compare_runs"] = [i for i in st.session_state["compare_runs"] if i in by_id]
 chosen = st.multiselect(
-    "Runs", list(by_id), key="compare_runs", format_func=lambda i: common.label(by_id[i])
+    "Runs", list(by_id), key="compare_runs", format_func=lambda i: run_tables.label(by_id[i])
 )
 common.remember(["compare_runs"])
-series = {common.short(by_id[i]): common.metrics(i) for i in chosen}
+series = {run_tables.short(by_id[i]): run_views.metrics(i) for i in chosen}
 
 figures = {}
 for x, tab in zip(("step", "seconds"), st.tabs(["Against steps", "Against training time"])):

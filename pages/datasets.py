@@ -50,10 +50,8 @@ def builtin_stats() -> list[dict]:
 @st.cache_resource(show_spinner=False)
 def warm_up() -> threading.Thread:
     """Import torch and the training stack in a background thread while the first page is
-    drawn (a no-op import afterwards), so a later first visit to Train does not wait for it.
-    Measured on a cold server (4 runs each way): Train clicked the moment Home appears takes
-    ~1.05 s whether this starts before or after Home is drawn (Home 1.55 vs 1.51 s); Train
-    clicked a few seconds later, 0.3 s."""
+    drawn (a no-op import afterwards), so a later first visit to Train does not wait for it
+    (what that saves, measured on a cold server: docs/performance.md)."""
     thread = threading.Thread(
         target=importlib.import_module, args=("demix_core.training",), daemon=True
     )

@@ -4,13 +4,14 @@ from it (`demix_core.lesson`); the step, the example and the sliders live in the
 
 import streamlit as st
 
-from demix_core import analysis, lens_plots, lesson, urlstate
+from demix_core import analysis, lens_plots, lesson, sampler_frames, sampler_plots, urlstate
 from demix_core.examples import DATASETS, example_id
 from demix_core.lens import remix, repartition
 from demix_core.plots import false_negative_diagram
 from demix_core.safe_text import md
 from pages import common
-from pages import lens_common as lc
+from pages import lens_data as ld
+from pages import lens_maps as maps
 
 common.route_through_app()
 
@@ -59,8 +60,8 @@ plain = ("run", str(shelf.home), example_id(example, "uniform"))
 plain += (shelf.checkpoint_steps(plain[2])[-1],)
 demix = ("run", str(shelf.home), example_id(example, "demix"))
 demix += (shelf.checkpoint_steps(demix[2])[-1],)
-model, kg = lc.model_and_kg(plain)
-base = lc.lens(plain, SPEC, K, SIDE, BASE)  # cached: the slow part, once per example
+model, kg = ld.model_and_kg(plain)
+base = ld.lens(plain, SPEC, K, SIDE, BASE)  # cached: the slow part, once per example
 st.header(f"{step}. {lesson.STEPS[step - 1]}")
 
 
@@ -94,10 +95,10 @@ def step_1() -> None:
 
 
 def step_2() -> None:
-    summary = analysis.sampler_summary(lc.sampler_candidates(plain, SPEC, K))
+    summary = sampler_frames.sampler_summary(ld.sampler_candidates(plain, SPEC, K))
     takeaway(lesson.takeaway_samplers(summary))
     title = "Known false negatives among each sampler's candidates"
-    st.plotly_chart(lens_plots.sampler_bars(summary, "fn_rate", title), key="lesson_samplers")
+    st.plotly_chart(sampler_plots.sampler_bars(summary, "fn_rate", title), key="lesson_samplers")
 
 
 def evidence_box(name: str) -> None:
@@ -116,7 +117,7 @@ def evidence_box(name: str) -> None:
 
 
 def step_3() -> None:
-    mixed = lc.lens(demix, SPEC, K, SIDE, BASE)
+    mixed = ld.lens(demix, SPEC, K, SIDE, BASE)
     groups = [lesson.score_groups(r) for r in (base, mixed)]
     takeaway(lesson.takeaway_cost(*groups))
     evidence_box("fn-cost")
@@ -149,10 +150,10 @@ def step_5() -> None:
     result = remix(repartition(base, mu), alpha, "fixed", SPEC.seed)
     takeaway(lesson.takeaway_adamix(lesson.adamix_scores(result), alpha))
     row = int(analysis.pattern_choices(result)["row"].iloc[0])
-    layout = lc.mix_layout(
+    layout = maps.mix_layout(
         (plain, SPEC, K, SIDE, BASE, mu, alpha, "fixed"), result, plain, "PCA", (row,)
     )
-    st.plotly_chart(lc.query_figure(layout, plain, "PCA", None), key="lesson_map")
+    st.plotly_chart(maps.query_figure(layout, plain, "PCA", None), key="lesson_map")
     st.caption(
         f"One query, {md(analysis.query_labels(kg, result.positives, result.head)[row])}, "
         f"at mu = {mu:g}."
@@ -198,5 +199,5 @@ params = urlstate.encode(values)
 st.query_params.from_dict(params)
 common.copy_link(params)
 if step < 3:  # fill the next steps' caches once this one is drawn: a step change only redraws
-    lc.sampler_candidates(plain, SPEC, K)
-    lc.lens(demix, SPEC, K, SIDE, BASE)
+    ld.sampler_candidates(plain, SPEC, K)
+    ld.lens(demix, SPEC, K, SIDE, BASE)

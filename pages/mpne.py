@@ -6,6 +6,7 @@ import streamlit as st
 from demix_core import analysis, lens_plots
 from demix_core.lens import repartition
 from pages import lens_common as lc
+from pages import lens_data as ld
 
 lc.common.route_through_app()
 
@@ -20,10 +21,10 @@ lc.intro(
     r"\tau_q = \operatorname{mean}(X) - \mu\,\bigl(\operatorname{mean}(X) - \min(X)\bigr),"
     r"\qquad t' \text{ is MPN} \iff s(h, r, t') \ge \tau_q",
 )
-source, model, kg, spec = lc.choose()
-k, side, base = lc.lens_settings()
+source, model, kg, spec = ld.choose()
+k, side, base = ld.lens_settings()
 mu = st.slider("mu", 0.0, 6.0, step=0.1, **lc.bind("mu"), help=lc.TERMS["mu"])
-result = repartition(lc.lens(source, spec, k, side, base), mu)
+result = repartition(ld.lens(source, spec, k, side, base), mu)
 s = analysis.summary(result)
 
 cols = st.columns(5)

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from demix_core import plots
+from demix_core import plots, run_tables
 from demix_core.runs import StoreError
 from demix_core.runs.db import ACTIVE
 from demix_core.safe_text import md
-from pages import common
+from pages import common, run_views
 
 common.route_through_app()
 
@@ -33,22 +33,22 @@ live = shape(own)[1]
 @st.fragment(run_every=POLL_S if live else None)
 @common.guard
 def overview() -> None:
-    t0 = common.poll_start()
+    t0 = run_views.poll_start()
     records = store.records()
     for r in records:
         if r["status"] in ACTIVE:
-            elapsed, remaining = common.timing(r)
-            when = f"{common.duration(elapsed)} elapsed" if elapsed is not None else "waiting"
-            left = f", about {common.duration(remaining)} left" if remaining else ""
+            elapsed, remaining = run_tables.timing(r)
+            when = f"{run_tables.duration(elapsed)} elapsed" if elapsed is not None else "waiting"
+            left = f", about {run_tables.duration(remaining)} left" if remaining else ""
             text = (
                 f"**{md(r['name'])}**: {r['status']}, step {r['step']}/{r['steps']}, {when}{left}"
             )
             st.progress(r["progress"], text=text)
-    table = common.runs_table(records)
+    table = run_tables.runs_table(records)
     progress = st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0)
     columns = {**common.number_columns(table), "progress": progress}
     st.dataframe(table, hide_index=True, column_config=columns)
-    common.poll_cost(t0)
+    run_views.poll_cost(t0)
     if shape(records) != shape(own):
         st.rerun()  # a run appeared, went or stopped: redraw the page (and stop polling)
 
@@ -66,7 +66,7 @@ run_id = st.selectbox(
     "Run",
     ids,
     key="runs_pick",
-    format_func=lambda i: common.label(runs[ids.index(i)]),
+    format_func=lambda i: run_tables.label(runs[ids.index(i)]),
     on_change=lambda: st.session_state.update(runs_selected=st.session_state["runs_pick"]),
 )
 run = runs[ids.index(run_id)]
@@ -75,12 +75,12 @@ run = runs[ids.index(run_id)]
 @st.fragment(run_every=POLL_S if run["status"] in ACTIVE else None)
 @common.guard
 def detail() -> None:
-    t0 = common.poll_start()
+    t0 = run_views.poll_start()
     try:
-        current = common.home_of(run_id).get(run_id)
+        current = run_views.home_of(run_id).get(run_id)
     except StoreError:  # deleted meanwhile, from another tab or the CLI
         st.rerun()
-    frame = common.metrics(run_id)
+    frame = run_views.metrics(run_id)
     series = {current["name"]: frame}
     last, final = current["metrics"], current["final"]
     cols = st.columns(4)
@@ -95,11 +95,11 @@ def detail() -> None:
         st.plotly_chart(plots.false_negative_figure(series), key=f"fn_{run_id}")
     if current["error"]:
         st.warning(md(current["error"]))
-    common.downloads(common.home_of(run_id), run_id)
-    common.poll_cost(t0)
+    run_views.downloads(run_views.home_of(run_id), run_id)
+    run_views.poll_cost(t0)
     if current["status"] != run["status"]:
         st.rerun()
 
 
 detail()
-common.run_actions(store, run)
+run_views.run_actions(store, run)

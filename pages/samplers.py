@@ -4,8 +4,9 @@ import math
 
 import streamlit as st
 
-from demix_core import lens_plots
+from demix_core import sampler_plots
 from pages import lens_common as lc
+from pages import lens_data as ld
 
 lc.common.route_through_app()
 
@@ -19,25 +20,25 @@ lc.intro(
     r"p_k = \operatorname{softmax}_k\bigl(\beta\, s(h, r, t'_k)\bigr), \qquad "
     r"H = -\sum_{k=1}^{K} p_k \log p_k \;\le\; \log K",
 )
-source, model, kg, spec = lc.choose()
+source, model, kg, spec = ld.choose()
 a, b = st.columns(2)
 k = int(a.number_input("Candidates per positive (K)", 1, 512, **lc.bind("k")))
 beta = b.number_input("Adversarial temperature (beta)", 0.0, 10.0, step=0.5, **lc.bind("beta"))
-cands = lc.sampler_candidates(source, spec, k)
-summary, scores, by_cat, table = lc.sampler_views(source, spec, k, beta)
+cands = ld.sampler_candidates(source, spec, k)
+summary, scores, by_cat, table = ld.sampler_views(source, spec, k, beta)
 st.caption(
     f"{len(cands)} samplers: {', '.join(cands)}. Each corrupts the {spec.n} positives at two "
     "consecutive steps (after 10 warm-up steps, so NSCaching's cache has seen the model); "
     "DeMix and MixKG are scored as the loss sees them: their mixed triples."
 )
-st.plotly_chart(lens_plots.sampler_histograms(scores), key="samplers_hist")
+st.plotly_chart(sampler_plots.sampler_histograms(scores), key="samplers_hist")
 left, right = st.columns(2)
 left.plotly_chart(
-    lens_plots.sampler_bars(summary, "fn_rate", "Known false negatives among the candidates"),
+    sampler_plots.sampler_bars(summary, "fn_rate", "Known false negatives among the candidates"),
     key="samplers_fn",
 )
 right.plotly_chart(
-    lens_plots.sampler_bars(
+    sampler_plots.sampler_bars(
         summary,
         "adv_entropy",
         "Entropy of the self-adversarial weights (dashed: log K)",
@@ -46,7 +47,7 @@ right.plotly_chart(
     key="samplers_entropy",
 )
 st.subheader("Where do false negatives come from?")
-st.plotly_chart(lens_plots.category_bars(by_cat), key="samplers_categories")
+st.plotly_chart(sampler_plots.category_bars(by_cat), key="samplers_categories")
 st.caption(
     "Relations grouped as in TransH by their average tails per head and heads per tail "
     "(1.5 or more: N): corrupting the N side of a 1-N relation draws from many true answers, "

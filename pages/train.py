@@ -6,6 +6,7 @@ from demix_core.config import make_config, recommended, recommended_demix
 from demix_core.errors import DemixError
 from demix_core.models import SCORERS
 from demix_core.sampling import SAMPLERS
+from demix_core.sampling.registry import base_choices
 from demix_core.training import pick_device
 from demix_core.validation import check_memory
 from pages import common, datasets, study_view
@@ -64,7 +65,7 @@ if st.session_state.get("train_defaults_for") != defaults_for:
     st.session_state["train_defaults_for"] = defaults_for
 options = {}
 if sampler == "demix":
-    bases = [x for x in SAMPLERS if x != "demix"]
+    bases = base_choices("demix")
     options["base_sampler"] = c.selectbox("Base sampler", bases, key="train_base")
     a, b = st.columns(2)
     help_mu, help_alpha = common.GLOSSARY["mu"], common.GLOSSARY["alpha"]

@@ -31,6 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from demix_core.process import prepare_training_process  # noqa: E402
+
+prepare_training_process()  # this process trains: before torch is imported
+
 from demix_core.examples import DATASETS, EXAMPLES_DIR, SAMPLERS, example_id  # noqa: E402
 
 DIM = 64  # small: the whole shelf stays under 8 MB, and the lens and UMAP stay quick

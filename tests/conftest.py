@@ -2,17 +2,20 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads OpenMP (see demix_core)
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from demix_core.process import prepare_training_process  # noqa: E402
+
+prepare_training_process()  # the test process trains; before torch loads OpenMP
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DEMIX_NO_COMPILE", "1")  # tests check numbers, not compile speed
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
-from demix_core.data import KG  # noqa: E402
+from demix_core.kg import KG  # noqa: E402
 
 
 @pytest.fixture

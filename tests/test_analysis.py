@@ -6,7 +6,7 @@ import pytest
 import torch
 from test_demix_sampler import CAND, POS, hand_model, tiny_kg
 
-from demix_core import analysis, projection
+from demix_core import analysis, projection, sampler_frames
 from demix_core.analysis import PositivesSpec
 from demix_core.audit import audit_positives
 from demix_core.data import load_dataset
@@ -165,11 +165,11 @@ def test_mix_layout_puts_the_mixed_point_on_the_segment(nations, alpha):
 def test_sampler_views_against_brute_force(nations):
     model, kg = nations
     pos = analysis.select_positives(kg, PositivesSpec(n=16))
-    cands = analysis.sampler_candidates(model, kg, pos, list(SAMPLERS), k=8, seed=0, warmup=2)
+    cands = sampler_frames.sampler_candidates(model, kg, pos, list(SAMPLERS), k=8, seed=0, warmup=2)
     assert list(cands) == list(SAMPLERS)
     truth = {tuple(x) for x in kg.truth().tolist()}
-    summary = analysis.sampler_summary(cands).set_index("sampler")
-    table = analysis.sampler_table(cands, kg)
+    summary = sampler_frames.sampler_summary(cands).set_index("sampler")
+    table = sampler_frames.sampler_table(cands, kg)
     for name, c in cands.items():
         rows = table[table["sampler"] == name]
         assert len(rows) == int(c.mask.sum())
@@ -192,7 +192,7 @@ def test_sampler_views_against_brute_force(nations):
     demix = cands["demix"]
     plain = model.score_candidates(demix.pos, demix.head, demix.ids).detach()
     assert not torch.allclose(demix.scores, plain)  # DeMix is scored on its mixtures
-    scores = analysis.sampler_scores(cands)
+    scores = sampler_frames.sampler_scores(cands)
     assert scores.groupby("sampler", sort=False).size().tolist() == [
         int(c.mask.sum()) for c in cands.values()
     ]
@@ -202,7 +202,7 @@ def test_sampler_views_are_seeded(nations):
     model, kg = nations
     pos = analysis.select_positives(kg, PositivesSpec(n=8, seed=2))
     runs = [
-        analysis.sampler_candidates(model, kg, pos, list(SAMPLERS), k=6, seed=seed, warmup=2)
+        sampler_frames.sampler_candidates(model, kg, pos, list(SAMPLERS), k=6, seed=seed, warmup=2)
         for seed in (5, 5, 6)
     ]
     for name in SAMPLERS:

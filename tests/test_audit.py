@@ -7,13 +7,8 @@ import math
 import pytest
 import torch
 
-from demix_core.audit import (
-    add_negatives_parser,
-    audit_checkpoint,
-    audit_samplers,
-    run_negatives_command,
-    sampler_candidates,
-)
+from demix_core.audit import audit_samplers, sampler_candidates
+from demix_core.audit_cli import add_negatives_parser, audit_checkpoint, run_negatives_command
 from demix_core.data import load_dataset
 from demix_core.errors import CheckpointError, ConfigError
 from demix_core.models import KGEModel

@@ -6,8 +6,9 @@ from collections import defaultdict
 import pytest
 import torch
 
-from demix_core.data import KG, KGIndex, load_dataset
+from demix_core.data import load_dataset
 from demix_core.errors import ConfigError
+from demix_core.kg import KG, KGIndex
 from demix_core.sampling import build_sampler
 
 

@@ -3,8 +3,9 @@ import gzip
 import pytest
 import torch
 
-from demix_core.data import KGIndex, PatternIndex, TripleIndex, corrupt, load_dataset
+from demix_core.data import load_dataset
 from demix_core.errors import DatasetError
+from demix_core.kg import KGIndex, PatternIndex, TripleIndex, corrupt
 from demix_core.synthetic import synthetic_kg
 
 

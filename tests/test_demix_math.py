@@ -15,7 +15,6 @@ from demix_core.demix import (
     fn_precision_recall,
     mpne_partition,
     mpne_threshold,
-    top_order,
 )
 
 
@@ -183,21 +182,6 @@ def test_tn_partners_by_hand():
     # A single TN stays unmixed (its own partner).
     single = torch.tensor([[False, False, True, False, False]])
     assert draw_hard_partners(scores, 8, gen(), single)[0, 2] == 2
-
-
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_top_order_is_the_head_of_a_stable_descending_sort(dtype):
-    g = gen(7)
-    # negatives, both zeros, infinities and many exact ties (values on a coarse grid)
-    scores = torch.randint(-6, 7, (40, 128), generator=g).to(dtype) / 4
-    scores[0, :4] = torch.tensor([0.0, -0.0, -0.0, 0.0], dtype=dtype)
-    scores[1, 5], scores[1, 9] = math.inf, -math.inf
-    scores[2:] += torch.randn(38, 128, generator=g, dtype=dtype) * (torch.arange(38) % 2)[:, None]
-    for n in (1, 9, 128):
-        expected = [
-            sorted(range(128), key=lambda j, r=row: (-r[j], j))[:n] for row in scores.tolist()
-        ]
-        assert top_order(scores, n).tolist() == expected
 
 
 def test_hard_partners_edge_cases():

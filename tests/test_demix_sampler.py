@@ -7,10 +7,11 @@ from dataclasses import replace
 import pytest
 import torch
 
-from demix_core.data import KG, KGIndex, TripleIndex
 from demix_core.errors import ConfigError
+from demix_core.kg import KG, KGIndex, TripleIndex
 from demix_core.models import KGEModel
-from demix_core.sampling.demix import DemixOptions, DemixSampler, pattern_positives
+from demix_core.sampling.demix import DemixOptions, DemixSampler
+from demix_core.sampling.demix_steps import pattern_positives
 from demix_core.sampling.registry import build_sampler
 from demix_core.sampling.uniform import BernoulliSampler
 
@@ -47,7 +48,7 @@ def hand_model() -> KGEModel:
 
 def demix(kg=None, seed=0, fixed=True, **options) -> DemixSampler:
     kg = kg or tiny_kg()
-    sampler = DemixSampler(kg, KGIndex.build(kg), DemixOptions(**options), seed)
+    sampler = build_sampler("demix", kg, KGIndex.build(kg), options, seed, "cpu")
     if fixed:  # the base draws CAND for every row: the verdicts below are worked by hand
         sampler.base.draw = lambda pos, head, k: CAND[:k].expand(len(pos), k).clone()
     return sampler
@@ -55,9 +56,7 @@ def demix(kg=None, seed=0, fixed=True, **options) -> DemixSampler:
 
 def partners(neg, model) -> torch.Tensor:
     """Recover each partner id from e_mix = a e_cand + (1 - a) e_partner (a = 0.5 here)."""
-    partner_emb = (
-        2 * neg.mixed_embeddings(model).detach() - model.entity.detach()[neg.ids]
-    )  # (B, K, De)
+    partner_emb = 2 * neg.embeddings(model).detach() - model.entity.detach()[neg.ids]  # (B, K, De)
     hit = (partner_emb[:, :, None, :] - model.entity.detach()).abs().sum(-1) < 1e-6
     assert bool((hit.sum(-1) == 1).all())
     return hit.float().argmax(-1)  # (B, K)
@@ -122,7 +121,7 @@ def test_gradient_reaches_candidate_and_partner_rows():
     # C=1: TNs 4 and 5 pair with each other; MPNs 3 and 0 with a tail in {1, 2}.
     p = partners(neg, model)[0]
     assert p[1] == 5 and p[2] == 4 and set(p[[0, 3]].tolist()) <= {1, 2}
-    model.score_candidates(POS, neg.head, neg.mixed_embeddings(model)).sum().backward()
+    model.score_candidates(POS, neg.head, neg.embeddings(model)).sum().backward()
     touched = model.entity.grad.abs().sum(-1) > 0  # (E,)
     for row in CAND.tolist() + p.tolist():
         assert touched[row], row
@@ -137,7 +136,7 @@ def test_mpne_off_makes_every_candidate_a_tn():
 
 def test_adamix_off_drops_mpns_without_mixing():
     neg = demix(mu=1.0, adamix=False).sample(hand_model(), POS, step=0, k=4)
-    assert neg.emb is None and neg.partner is None and neg.labels is None
+    assert neg.partner is None and neg.labels is None
     assert neg.mask.tolist() == [[False, True, True, False]]  # MPNs 3 and 0 leave the loss
     assert neg.mpn.tolist() == [[True, False, False, True]]
 
@@ -173,7 +172,7 @@ def test_beta_lambda_gives_varied_soft_labels():
 def test_alpha_one_leaves_the_candidates_unmixed():
     model = hand_model()
     neg = demix(mu=1.0, alpha=1.0).sample(model, POS, step=0, k=4)
-    assert torch.equal(neg.mixed_embeddings(model).detach(), E[CAND][None])
+    assert torch.equal(neg.embeddings(model).detach(), E[CAND][None])
     assert torch.equal(neg.labels, torch.zeros(1, 4))
 
 
@@ -182,16 +181,14 @@ def test_seeded_reproducible_and_state_round_trip():
     a, b, c = (demix(seed=s, fixed=False, mu=1.0) for s in (7, 7, 8))
     runs = [[s.sample(model, pos, step, 16) for step in range(3)] for s in (a, b, c)]
     for x, y in zip(runs[0], runs[1], strict=True):
-        assert torch.equal(x.ids, y.ids) and torch.equal(
-            x.mixed_embeddings(model), y.mixed_embeddings(model)
-        )
+        assert torch.equal(x.ids, y.ids) and torch.equal(x.embeddings(model), y.embeddings(model))
     assert any(not torch.equal(x.ids, z.ids) for x, z in zip(runs[0], runs[2], strict=True))
     state = a.state_dict()
     first = a.sample(model, pos, 3, 16)
     a.load_state_dict(state)  # must rewind the base sampler's draws too
     again = a.sample(model, pos, 3, 16)
     assert torch.equal(first.ids, again.ids) and torch.equal(
-        first.mixed_embeddings(model), again.mixed_embeddings(model)
+        first.embeddings(model), again.embeddings(model)
     )
 
 
@@ -219,7 +216,9 @@ def test_compiled_step_equals_the_eager_one(monkeypatch, options):
     for compiled in (False, True):
         comp.set_compile(compiled)
         try:
-            sampler = DemixSampler(kg, KGIndex.build(kg), DemixOptions(mu=3.0, **options), 5)
+            sampler = build_sampler(
+                "demix", kg, KGIndex.build(kg), {"mu": 3.0, **options}, 5, "cpu"
+            )
             outs.append([sampler.sample(model, kg.train, step, 12) for step in range(2)])
         finally:
             comp.set_compile(False)
@@ -252,16 +251,18 @@ def test_never_reads_the_truth(base):
     index_junk = replace(index, truth=Boom())
     outs = []
     for g, idx in ((kg, index), (kg_junk, index_junk)):
-        sampler = DemixSampler(g, idx, DemixOptions(base_sampler=base, mu=2.0), seed=3)
+        sampler = build_sampler("demix", g, idx, {"base_sampler": base, "mu": 2.0}, 3, "cpu")
         outs.append(sampler.sample(model, TRAIN, 0, 6))
     assert torch.equal(outs[0].ids, outs[1].ids) and torch.equal(
-        outs[0].mixed_embeddings(model), outs[1].mixed_embeddings(model)
+        outs[0].embeddings(model), outs[1].embeddings(model)
     )
     assert torch.equal(outs[0].mpn, outs[1].mpn) and torch.equal(outs[0].labels, outs[1].labels)
     index_junk2 = replace(index, truth=TripleIndex(junk, 6, 1))
-    again = DemixSampler(kg_junk, index_junk2, DemixOptions(base_sampler=base, mu=2.0), seed=3)
+    again = build_sampler(
+        "demix", kg_junk, index_junk2, {"base_sampler": base, "mu": 2.0}, 3, "cpu"
+    )
     assert torch.equal(
-        again.sample(model, TRAIN, 0, 6).mixed_embeddings(model), outs[0].mixed_embeddings(model)
+        again.sample(model, TRAIN, 0, 6).embeddings(model), outs[0].embeddings(model)
     )
 
 
@@ -277,11 +278,11 @@ def test_contract_for_every_model_and_base(model_name, base):
     B, De = len(TRAIN), model.entity.shape[1]
     assert (
         neg.ids.shape == (B, 5)
-        and neg.mixed_embeddings(model).shape == (B, 5, De)
+        and neg.embeddings(model).shape == (B, 5, De)
         and neg.mpn.shape == (B, 5)
     )
     assert bool((neg.labels[~neg.mpn] == 0).all()) and bool((neg.labels[neg.mpn] == 0.5).all())
-    scores = model.score_candidates(TRAIN, neg.head, neg.mixed_embeddings(model))  # (B, K)
+    scores = model.score_candidates(TRAIN, neg.head, neg.embeddings(model))  # (B, K)
     scores.sum().backward()
     assert model.entity.grad[neg.ids.flatten()].abs().sum() > 0
     assert neg.stats["n_mpn"] + neg.stats["n_tn"] == int(neg.mask.sum())
@@ -305,8 +306,23 @@ def test_contract_for_every_model_and_base(model_name, base):
 )
 def test_bad_options_name_the_flag(options, flag):
     kg = tiny_kg()
-    with pytest.raises(ConfigError, match=flag):
+    with pytest.raises(ConfigError, match=flag) as err:
         build_sampler("demix", kg, KGIndex.build(kg), options, 0, "cpu")
+    # the error carries the option it is about, so a form marks it without reading the text
+    named = flag.removeprefix("--").replace("-", "_")
+    assert err.value.field == (None if named == "bogus" else named)
+
+
+def test_options_are_checked_when_made_and_bases_come_from_the_registry():
+    """A DemixOptions that exists is valid; the bases a page offers are the registry's."""
+    from demix_core.sampling.registry import base_choices
+
+    with pytest.raises(ConfigError, match="--alpha") as err:
+        DemixOptions(alpha=2.0)
+    assert err.value.field == "alpha"
+    assert "demix" not in base_choices("demix") and "mixkg" not in base_choices("demix")
+    assert {"uniform", "bernoulli", "nscaching", "sans"} <= set(base_choices("demix"))
+    assert base_choices("oracle") == ["uniform", "bernoulli"] and base_choices("uniform") == []
 
 
 def test_rejects_a_model_that_cannot_score_candidates():

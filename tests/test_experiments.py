@@ -9,9 +9,10 @@ import torch
 
 from demix_core import experiments
 from demix_core.config import DEMIX_DEFAULTS, make_config
-from demix_core.data import KGIndex, load_dataset
+from demix_core.data import load_dataset
 from demix_core.errors import ConfigError, DatasetError
 from demix_core.experiments import ablation, fn_cost, sensitivity
+from demix_core.kg import KGIndex
 from demix_core.sampling import build_sampler
 
 

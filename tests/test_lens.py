@@ -7,9 +7,10 @@ import pytest
 import torch
 from test_demix_sampler import CAND, MPN_AT, POS, hand_model, tiny_kg
 
-from demix_core.data import KGIndex, load_dataset
+from demix_core.data import load_dataset
 from demix_core.demix import adamix
 from demix_core.errors import ConfigError
+from demix_core.kg import KGIndex
 from demix_core.lens import demix_lens, pr_curve, remix, repartition
 from demix_core.models import KGEModel
 from demix_core.sampling.uniform import UniformSampler

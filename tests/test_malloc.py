@@ -1,5 +1,5 @@
-"""demix_core keeps large freed blocks (demix_core/_malloc.py): a second 100 MB temporary
-reuses the earlier ones' pages (once the heap has settled, 1-8 rounds in) instead of
+"""A training process keeps large freed blocks (demix_core/_malloc.py, applied by
+process.prepare_training_process): a second 100 MB temporary reuses the earlier ones' pages (once the heap has settled, 1-8 rounds in) instead of
 page-faulting 24,400 fresh ones every round. Counted with the
 kernel's minor-fault counter in a fresh interpreter, with and without the opt-out."""
 
@@ -15,8 +15,9 @@ import pytest
 from demix_core import _malloc
 
 SCRIPT = """
+from demix_core.process import prepare_training_process
+prepare_training_process()
 import json, resource, torch
-import demix_core
 from demix_core import _malloc
 def faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -49,3 +50,28 @@ def test_a_freed_large_block_is_reused_without_page_faults():
     assert min(system["faults"]) > pages * 9 // 10, system  # a fresh mmap every round
     # reused once settled: measured after 1-8 rounds (blocks coalesce as they are freed)
     assert max(kept["faults"][-4:]) < pages // 100, kept
+
+
+def test_importing_the_library_changes_no_process_setting():
+    """Only processes that train take the settings: a plain importer (the Streamlit server)
+    keeps the C library's allocator and its own OpenMP policy; the CLI's entry takes both."""
+    probe = (
+        "import json, os, demix_core, demix_core.training; from demix_core import _malloc; "
+        "print(json.dumps([_malloc.applied, os.environ.get('OMP_WAIT_POLICY')]))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "DEMIX_MALLOC")}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout.splitlines()[-1]) == [False, None]
+    entry = (
+        "import runpy, sys, json, os; sys.argv = ['demix_core', '--help']\n"
+        "try:\n    runpy.run_module('demix_core', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "from demix_core import _malloc\n"
+        "print(json.dumps([_malloc.applied, os.environ.get('OMP_WAIT_POLICY')]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", entry], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout.splitlines()[-1]) == [_malloc.applied, "PASSIVE"]

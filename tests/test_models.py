@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from demix_core.checkpoint import atomic_save, load_checkpoint
-from demix_core.data import corrupt
 from demix_core.errors import CheckpointError, ConfigError
+from demix_core.kg import corrupt
 from demix_core.models import SCORERS, KGEModel
 
 
@@ -102,56 +102,6 @@ def test_compiled_distance_kernel_matches_eager(monkeypatch, name):
     finally:
         comp.set_compile(False)
     assert torch.allclose(compiled, eager, atol=1e-4)
-
-
-def brute_row_sums(table_rows: int, pairs) -> torch.Tensor:
-    """sum over (id, weight, grad row) of weight * grad row into out[id], one at a time."""
-    out = torch.zeros(table_rows, pairs[0][2].shape[-1], dtype=torch.float64)
-    for e, w, g in pairs:
-        out[e] += w * g.double()
-    return out
-
-
-@pytest.mark.parametrize("path", ["csr", "dense"])
-def test_row_gradients_equal_a_loop_over_rows(path, monkeypatch):
-    """models.rows / mixed_rows: the gradient of the table, by the CSR product (forced for
-    this small case) or the embedding backward, against a Python loop. Repeated ids, a
-    mixed row whose partner is itself, float and per-row weights."""
-    import demix_core.models as m
-
-    monkeypatch.setattr(m, "CSR_MIN_ELEMENTS", 0 if path == "csr" else 1 << 60)
-    gen = torch.Generator().manual_seed(0)
-    table = torch.randn(7, 5, generator=gen, requires_grad=True)
-    ids = torch.tensor([[0, 3, 3], [6, 0, 3]])
-    upstream = torch.randn(2, 3, 5, generator=gen)
-    (grad,) = torch.autograd.grad((m.rows(table, ids) * upstream).sum(), table)
-    flat = list(zip(ids.reshape(-1).tolist(), [1.0] * 6, upstream.reshape(6, 5), strict=True))
-    assert torch.allclose(grad.double(), brute_row_sums(7, flat), atol=1e-6)
-    assert torch.equal(m.rows(table, ids), table.detach()[ids])
-
-    partner = torch.tensor([[3, 3, 1], [6, 6, 2]])  # (1, 0) and (1, 2): partner == itself
-    for w in (0.3, torch.rand(2, 3, generator=gen)):
-        mixed = m.mixed_rows(table, ids, partner, w)
-        w_ = torch.full((2, 3), w) if isinstance(w, float) else w
-        want = w_[..., None] * table.detach()[ids] + (1 - w_[..., None]) * table.detach()[partner]
-        assert torch.allclose(mixed, want, atol=1e-6)
-        (grad,) = torch.autograd.grad((mixed * upstream).sum(), table)
-        pairs = []
-        for i, (a, b, wi) in enumerate(
-            zip(ids.reshape(-1).tolist(), partner.reshape(-1).tolist(), w_.reshape(-1).tolist())
-        ):
-            pairs += [(a, wi, upstream.reshape(6, 5)[i]), (b, 1 - wi, upstream.reshape(6, 5)[i])]
-        assert torch.allclose(grad.double(), brute_row_sums(7, pairs), atol=1e-6)
-
-
-def test_mixed_rows_are_exact_at_the_ends():
-    """alpha 1 is 'no mixing' (the candidate itself), 0 the partner itself: exactly."""
-    from demix_core.models import mixed_rows
-
-    table = torch.randn(5, 4)
-    a, b = torch.tensor([[0, 1]]), torch.tensor([[2, 3]])
-    assert torch.equal(mixed_rows(table, a, b, 1.0), table[a])
-    assert torch.equal(mixed_rows(table, a, b, 0.0), table[b])
 
 
 def test_hake_learns_its_weights_and_keeps_them_through_a_checkpoint(tmp_path):

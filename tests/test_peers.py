@@ -5,8 +5,9 @@ from collections import deque
 import pytest
 import torch
 
-from demix_core.data import KG, KGIndex, load_dataset
+from demix_core.data import load_dataset
 from demix_core.errors import ConfigError
+from demix_core.kg import KG, KGIndex
 from demix_core.models import KGEModel
 from demix_core.sampling import build_sampler
 
@@ -185,17 +186,18 @@ def test_mixkg_mixtures_lie_on_segments_between_hard_candidates(synth):
     pos = kg.train[:16]
     neg = sampler.sample(model, pos, 0, 8)
     assert set(neg.ids.unique().tolist()) <= set(HIGH)
+    emb = neg.embeddings(model)  # (B, K, De): what the loss scores
     e = model.entity.detach()
     for b in range(len(pos)):
         for k in range(8):
-            a, mix = int(neg.ids[b, k]), neg.emb[b, k].detach()
+            a, mix = int(neg.ids[b, k]), emb[b, k].detach()
             fits = []
             for other in set(HIGH) - {a}:
                 d = e[a] - e[other]
                 lam = float((mix - e[other]) @ d / (d @ d))
                 fits.append(0 <= lam <= 1 and torch.allclose(e[other] + lam * d, mix, atol=1e-4))
             assert any(fits), (b, k)
-    neg.emb.sum().backward()
+    emb.sum().backward()
     touched = (model.entity.grad.abs().sum(1) > 0).nonzero().squeeze(1).tolist()
     assert sorted(touched) == HIGH  # both ends of the pairs receive gradient
 
@@ -206,7 +208,8 @@ def test_mixkg_beta_lambdas_are_seeded(synth):
     opts = {"mix_lambda": "beta", "mix_beta": 0.5}
     a, b = (build_sampler("mixkg", kg, index, opts, 0, "cpu") for _ in range(2))
     pos = kg.train[:8]
-    assert torch.equal(a.sample(model, pos, 0, 4).emb, b.sample(model, pos, 0, 4).emb)
+    first, second = a.sample(model, pos, 0, 4), b.sample(model, pos, 0, 4)
+    assert torch.equal(first.embeddings(model), second.embeddings(model))
 
 
 # --------------------------------------------------------------------------- options

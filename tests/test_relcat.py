@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from demix_core.audit import Candidates, fn_by_category, sampler_candidates
-from demix_core.data import KG, load_dataset
+from demix_core.data import load_dataset
 from demix_core.evaluation import FilterIndex, evaluate, rank_queries, summarize
+from demix_core.kg import KG
 from demix_core.models import KGEModel
 from demix_core.relcat import categorise, relation_categories, relation_stats
 

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from demix_core.data import KGIndex, load_dataset
+from demix_core.data import load_dataset
+from demix_core.kg import KGIndex
 from demix_core.models import KGEModel
 from demix_core.sampling import SAMPLERS, build_sampler
 
@@ -60,8 +61,11 @@ def test_sample_extras_are_well_formed(name, nations, model):
     pos = positives(kg)
     neg = make(name, nations).sample(model_for(name, model), pos, 0, K, filtered=True)
     assert neg.ids.shape == (B, K) and neg.head.shape == (B,) and neg.head.dtype == torch.bool
-    if neg.emb is not None:
-        assert neg.emb.shape == (B, K, model.entity.shape[1])
+    if neg.partner is not None:  # mixing samplers: a partner id and a weight per candidate
+        assert neg.partner.shape == (B, K) and neg.partner.dtype == torch.long
+        w = torch.as_tensor(neg.weight)
+        assert w.shape in ((), (B, K)) and float(w.min()) >= 0 and float(w.max()) <= 1
+    assert neg.embeddings(model).shape == (B, K, model.entity.shape[1])
     if neg.labels is not None:
         assert neg.labels.shape == (B, K)
         assert float(neg.labels.min()) >= 0 and float(neg.labels.max()) <= 1

@@ -53,12 +53,13 @@ def phase_times(configs: dict, steps: int, rounds: int, warmup: int) -> tuple[di
     import torch
 
     from demix_core.compile import decide, set_compile
-    from demix_core.training import _Run, make_loss_fn, train_step
+    from demix_core.run_state import TrainingRun
+    from demix_core.training import make_loss_fn, train_step
 
     runs = {}
     for name, config in configs.items():
         with tempfile.TemporaryDirectory() as tmp:
-            runs[name] = _Run(config, Path(tmp), None)
+            runs[name] = TrainingRun(config, Path(tmp), None)
     device = next(iter(runs.values())).device
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     set_compile(decide(next(iter(configs.values())).compile, float("inf"), threshold=0))

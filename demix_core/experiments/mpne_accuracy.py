@@ -39,7 +39,8 @@ def _mu_curve(model, kg) -> list[dict]:
 def largest_pattern(dataset: str) -> int:
     """The most train answers any (h, r, ?) or (?, r, t) pattern has: a cap that keeps all.
     (A huge constant instead would pad every row to it: B x cap ids, gigabytes.)"""
-    from demix_core.data import KGIndex, load_dataset
+    from demix_core.data import load_dataset
+    from demix_core.kg import KGIndex
 
     index = KGIndex.build(load_dataset(dataset))
     return int(max((p.offsets[1:] - p.offsets[:-1]).max() for p in (index.tails, index.heads)))

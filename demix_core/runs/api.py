@@ -24,7 +24,7 @@ from demix_core.runs.cluster import resolve as resolve_cluster
 if TYPE_CHECKING:
     import pandas as pd
 
-    from demix_core.training import TrainConfig
+    from demix_core.config import TrainConfig
 
 LIST_COLUMNS = (
     "id, name, group_id, config, status, created_at, started_at, finished_at, step, steps, "

@@ -95,8 +95,9 @@ def run_runs_command(args: argparse.Namespace) -> int:
 def _checked_config(args: argparse.Namespace):
     """The run's config from flags, refused now (not when a worker starts it) if a step
     would not fit in memory; and its name, free of control characters."""
+    from demix_core.config import config_from_args
     from demix_core.data import load_dataset
-    from demix_core.training import config_from_args, pick_device
+    from demix_core.training import pick_device
     from demix_core.validation import check_memory, check_name
 
     config = config_from_args(args)

@@ -19,7 +19,7 @@ from demix_core.errors import ConfigError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from demix_core.training import TrainConfig
+    from demix_core.config import TrainConfig
 
 OPTIONS = "sampler_options"
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")

@@ -29,8 +29,8 @@ from demix_core.errors import ConfigError
 from demix_core.runs import db, files, sweep
 
 if TYPE_CHECKING:
+    from demix_core.config import TrainConfig
     from demix_core.runs.api import RunStore
-    from demix_core.training import TrainConfig
 
 OBJECTIVES = ("valid_mrr", "valid_hits@1", "valid_hits@3", "valid_hits@10")
 STARTUP_TRIALS = 3  # random draws before TPE models, and finished trials before pruning

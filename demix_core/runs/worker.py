@@ -18,9 +18,10 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from demix_core.config import TrainConfig
 from demix_core.errors import DemixError
 from demix_core.runs import db, files
-from demix_core.training import Callback, TrainConfig, TrainingDiverged, train
+from demix_core.training import Callback, TrainingDiverged, train
 
 HEARTBEAT_S = 2.0
 CANCEL_POLL_S = 0.5

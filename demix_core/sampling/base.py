@@ -3,7 +3,9 @@
 A sampler turns a batch of positives `(B, 3)` into K candidates per positive. A base sampler
 overrides only `draw` (candidate ids for the corrupted side); the base class chooses the side,
 filters known train positives and packs the result. Mixing samplers (MixKG, DeMix) override
-`sample` to return embeddings `(B, K, De)` and soft labels to score in place of ids.
+`sample` to also name a partner per candidate and the candidate's weight: the loss scores
+`weight * e(ids) + (1 - weight) * e(partner)` against soft labels, mixed by the training
+step (one representation, whoever mixes).
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from dataclasses import dataclass, field, fields
 
 import torch
 
-from demix_core.data import KG, KGIndex, corrupt
 from demix_core.errors import ConfigError
+from demix_core.kg import KG, KGIndex, corrupt
 from demix_core.validation import check_finite_fields
 
 
@@ -21,26 +23,21 @@ from demix_core.validation import check_finite_fields
 class Negatives:
     ids: torch.Tensor  # (B, K) int64 candidate ids for the corrupted side
     head: torch.Tensor  # (B,) bool, True = the head is corrupted in that row
-    emb: torch.Tensor | None = None  # (B, K, De) embeddings scored instead of `ids`
     labels: torch.Tensor | None = None  # (B, K) soft labels in [0, 1]; None = all 0
     mask: torch.Tensor | None = None  # (B, K) bool, candidates that enter the loss
-    mpn: torch.Tensor | None = None  # (B, K) bool, DeMix's verdict: True = marginal pseudo-negative
-    # Mixing left to the training step: the scored embedding is
-    # weight * e(ids) + (1 - weight) * e(partner), formed by KGEModel.mixed_ent (one
-    # gather-and-mix forward, one CSR backward for both rows).
+    # Mixing: the loss scores weight * e(ids) + (1 - weight) * e(partner) (AdaMix, MixKG);
+    # None = the candidates themselves.
     partner: torch.Tensor | None = None  # (B, K) int64 partner ids
     weight: float | torch.Tensor | None = None  # candidate's share: a float or (B, K)
+    mpn: torch.Tensor | None = None  # (B, K) bool, a verdict: True = probable false negative
     stats: dict[str, float] = field(default_factory=dict)
 
-    def mixed_embeddings(self, model) -> torch.Tensor | None:
-        """The embeddings `(B, K, De)` the loss scores for mixing samplers (None otherwise):
-        `emb`, or AdaMix/MixKG's `weight * e(ids) + (1 - weight) * e(partner)`."""
-        if self.emb is not None or self.partner is None:
-            return self.emb
-        from demix_core.demix import adamix
-
-        labels = torch.zeros(self.ids.shape, device=self.ids.device)
-        return adamix(model.ent(self.ids), model.ent(self.partner), labels, self.weight)[0]
+    def embeddings(self, model) -> torch.Tensor:
+        """What the loss scores in place of the corrupted side, `(B, K, De)`."""
+        if self.partner is None:
+            return model.ent(self.ids)
+        weight = float(self.weight) if isinstance(self.weight, (int, float)) else self.weight
+        return model.mixed_ent(self.ids, self.partner, weight)
 
     def triples(self, pos: torch.Tensor) -> torch.Tensor:
         """Candidate triples `(B, K, 3)`."""
@@ -59,9 +56,8 @@ def make_options(cls: type, values: dict, sampler: str):
     if unknown:
         hint = f" (known: {', '.join(sorted(known))})" if known else " (it takes no options)"
         raise ConfigError(f"sampler {sampler!r}: unknown option(s) {', '.join(unknown)}{hint}")
-    options = cls(**values)
-    check_finite_fields(options, f"sampler {sampler}")
-    return options
+    check_finite_fields(values, f"sampler {sampler}")
+    return cls(**values)
 
 
 class Sampler:
@@ -70,6 +66,8 @@ class Sampler:
     name = "base"
     Options: type = NoOptions
     needs_model = False  # True when `sample` scores candidates with the model
+    can_be_base = True  # False for samplers whose draws another sampler cannot refine
+    bases: tuple[str, ...] | None = None  # a refiner's allowed bases; None = any that can be
 
     def __init__(self, kg: KG, index: KGIndex, options=None, seed: int = 0, device="cpu"):
         self.kg, self.index, self.device = kg, index, torch.device(device)
@@ -133,8 +131,10 @@ class Sampler:
 
 
 def check_positive(name: str, value: float, minimum: float = 1) -> None:
+    """ConfigError on option `name` unless `value >= minimum`."""
     if value < minimum:
-        raise ConfigError(f"--{name.replace('_', '-')} must be >= {minimum}, got {value}")
+        flag = name.replace("_", "-")
+        raise ConfigError(f"--{flag} must be >= {minimum}, got {value}", field=name)
 
 
 class Pools:

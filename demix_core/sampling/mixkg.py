@@ -4,8 +4,9 @@ Per positive, a pool of uniform candidates is scored by the model (no gradient);
 best-scoring distinct ones are kept, and each of the K negatives is a convex combination
 `lambda * e(a) + (1 - lambda) * e(b)` of a random pair of them (a != b when hard > 1), with
 `lambda ~ U(0, 1)` or `Beta(mix_beta, mix_beta)`. The mixture is scored in place of an entity;
-gradients flow into both embeddings. `ids` holds `a`, the first of each pair, so the sampler
-still answers the id contract (`corrupt_batch`); the label of every mixture is 0. The pool
+gradients flow into both embeddings. `ids` holds `a`, the first of each pair (so the sampler
+still answers the id contract, `corrupt_batch`), `partner` holds `b` and `weight` lambda: the
+training step mixes them as it does AdaMix's pairs. The label of every mixture is 0. The pool
 never holds the pattern's train answers (`exclude_train`, on by default): a selection of the
 best-scoring candidates would otherwise favour them, the positive itself first.
 """
@@ -20,6 +21,7 @@ from demix_core.demix import beta_lambda
 from demix_core.errors import ConfigError
 from demix_core.sampling.base import Negatives, Sampler, check_positive
 from demix_core.sampling.nscaching import repeated
+from demix_core.validation import check_choice
 
 MIX_LAMBDAS = ("uniform", "beta")
 
@@ -37,13 +39,12 @@ class MixKGOptions:
         check_positive("pool", self.pool, 0)
         check_positive("hard", self.hard, 0)
         if self.pool and self.hard > self.pool:
-            raise ConfigError(f"--hard must be <= --pool, got {self.hard} > {self.pool}")
-        if self.mix_lambda not in MIX_LAMBDAS:
             raise ConfigError(
-                f"--mix-lambda must be one of {', '.join(MIX_LAMBDAS)}, got {self.mix_lambda!r}"
+                f"--hard must be <= --pool, got {self.hard} > {self.pool}", field="hard"
             )
+        check_choice("mix_lambda", self.mix_lambda, MIX_LAMBDAS)
         if self.mix_beta <= 0:
-            raise ConfigError(f"--mix-beta must be > 0, got {self.mix_beta}")
+            raise ConfigError(f"--mix-beta must be > 0, got {self.mix_beta}", field="mix_beta")
 
 
 class MixKGSampler(Sampler):
@@ -52,6 +53,7 @@ class MixKGSampler(Sampler):
     name = "mixkg"
     Options = MixKGOptions
     needs_model = True
+    can_be_base = False  # it mixes: a refiner could not read its candidates alone
 
     def draw(self, pos: torch.Tensor, head: torch.Tensor, k: int) -> torch.Tensor:
         return self.uniform((len(pos), k))
@@ -77,15 +79,14 @@ class MixKGSampler(Sampler):
         hard_ids = pool.ids.gather(1, top)  # (B, hard)
         a, b = self.pairs(len(pos), k, hard_n)  # (B, K) columns of hard_ids
         first, second = hard_ids.gather(1, a), hard_ids.gather(1, b)  # (B, K)
-        lam = self.mix_weights((len(pos), k))  # (B, K)
-        emb = model.mixed_ent(first, second, lam)  # lam * e(first) + (1 - lam) * e(second)
+        lam = self.mix_weights((len(pos), k))  # (B, K): lam * e(first) + (1 - lam) * e(second)
         mask = None
         if ok is not None:
             hard_ok = ok.gather(1, top)
             mask = hard_ok.gather(1, a) & hard_ok.gather(1, b)
-        labels = torch.zeros(len(pos), k, dtype=emb.dtype, device=emb.device)
+        labels = torch.zeros(len(pos), k, dtype=model.entity.dtype, device=first.device)
         stats = {"hard_score_mean": float(score.gather(1, top).mean())}
-        return Negatives(first, head, emb, labels, mask, stats=stats)
+        return Negatives(first, head, labels, mask, partner=second, weight=lam, stats=stats)
 
     def pairs(self, B: int, k: int, hard: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Two different columns in [0, hard) per negative (the same one when hard == 1)."""

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import torch
 
-from demix_core.errors import ConfigError
 from demix_core.sampling.base import Negatives, check_positive
 from demix_core.sampling.uniform import BernoulliSampler
+from demix_core.validation import check_choice
 
 CACHE_UPDATES = ("sample", "top")
 
@@ -31,11 +31,7 @@ class NSCachingOptions:
     def __post_init__(self) -> None:
         check_positive("cache_size", self.cache_size)
         check_positive("cache_candidates", self.cache_candidates)
-        if self.cache_update not in CACHE_UPDATES:
-            raise ConfigError(
-                f"--cache-update must be one of {', '.join(CACHE_UPDATES)}, "
-                f"got {self.cache_update!r}"
-            )
+        check_choice("cache_update", self.cache_update, CACHE_UPDATES)
 
 
 def repeated(ids: torch.Tensor) -> torch.Tensor:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 from dataclasses import MISSING, fields
 
-from demix_core.errors import ConfigError
 from demix_core.sampling.registry import SAMPLERS, sampler_class
 
 
@@ -49,10 +48,7 @@ def sampler_options_from_args(sampler: str, args) -> dict:
     given = {k: getattr(args, k) for k in _option_fields() if getattr(args, k, None) is not None}
     options = {k: v for k, v in given.items() if k in mine}
     if "base_options" in mine:
-        try:
-            base = sampler_class(options.get("base_sampler", "uniform"))
-        except ConfigError as exc:
-            raise ConfigError(str(exc).replace("--sampler", "--base-sampler", 1)) from None
+        base = sampler_class(options.get("base_sampler", "uniform"), "base_sampler")
         base_names = {f.name for f in fields(base.Options)}
         base_opts = {k: v for k, v in given.items() if k in base_names and k not in mine}
         if base_opts:

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from demix_core.data import PatternIndex, corrupt
 from demix_core.demix import pattern_partners
 from demix_core.errors import ConfigError
+from demix_core.kg import PatternIndex, corrupt
 from demix_core.sampling.base import Negatives, Sampler
+from demix_core.validation import check_choice
 
 ORACLE_MODES = ("filter", "leak")
 
@@ -31,28 +32,25 @@ class OracleOptions:
     leak_rate: float = 0.05  # leak: probability that a candidate becomes a true answer
     base_options: dict = field(default_factory=dict)  # forwarded to the base sampler
 
+    def __post_init__(self) -> None:
+        check_choice("oracle_mode", self.oracle_mode, ORACLE_MODES)
+        if not 0.0 <= self.leak_rate <= 1.0:
+            raise ConfigError(
+                f"--leak-rate must be in [0, 1], got {self.leak_rate}", field="leak_rate"
+            )
+
 
 class OracleSampler(Sampler):
     name = "oracle"
     Options = OracleOptions
+    bases = ("uniform", "bernoulli")  # the truth edits plain draws
 
-    def __init__(self, kg, index, options=None, seed: int = 0, device="cpu"):
+    def __init__(self, kg, index, options=None, seed: int = 0, device="cpu", base=None):
+        """`base`: the base sampler, built by `registry.build_sampler` from the options."""
         super().__init__(kg, index, options, seed, device)
-        opt = self.options
-        if opt.oracle_mode not in ORACLE_MODES:
-            raise ConfigError(
-                f"--oracle-mode must be one of {ORACLE_MODES}, got {opt.oracle_mode!r}"
-            )
-        if not 0.0 <= opt.leak_rate <= 1.0:
-            raise ConfigError(f"--leak-rate must be in [0, 1], got {opt.leak_rate}")
-        from demix_core.sampling.registry import SAMPLERS, build_sampler  # imports this module
-
-        if opt.base_sampler not in ("uniform", "bernoulli") or opt.base_sampler not in SAMPLERS:
-            raise ConfigError(
-                f"--base-sampler: the oracle edits uniform or bernoulli draws, not "
-                f"{opt.base_sampler!r}"
-            )
-        self.base = build_sampler(opt.base_sampler, kg, index, dict(opt.base_options), seed, device)
+        if base is None:
+            raise ConfigError("the oracle needs its base sampler: build it with build_sampler")
+        self.base = base
         self.needs_model = self.base.needs_model
         self.generator.manual_seed((seed + 0x5BD1E995) % 2**63)
         self._truth: dict[str, PatternIndex] = {}

@@ -23,8 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from demix_core.errors import ConfigError
 from demix_core.sampling.base import Negatives, Sampler, check_positive
+from demix_core.validation import check_choice
 
 WEIGHTINGS = ("count", "uniform")
 
@@ -48,10 +48,7 @@ class RWSANSOptions:
     def __post_init__(self) -> None:
         check_positive("hops", self.hops)
         check_positive("walks", self.walks)
-        if self.weighting not in WEIGHTINGS:
-            raise ConfigError(
-                f"--weighting must be one of {', '.join(WEIGHTINGS)}, got {self.weighting!r}"
-            )
+        check_choice("weighting", self.weighting, WEIGHTINGS)
 
 
 @dataclass
