@@ -95,11 +95,14 @@ def detail() -> None:
         st.plotly_chart(plots.false_negative_figure(series), key=f"fn_{run_id}")
     if current["error"]:
         st.warning(md(current["error"]))
-    run_views.downloads(run_views.home_of(run_id), run_id)
     run_views.poll_cost(t0)
     if current["status"] != run["status"]:
         st.rerun()
 
 
 detail()
+# Outside the polling fragment: a button redrawn every poll loses its file between drawing and
+# a click ("Deferred file not found"); files read on click, so metrics are current anyway, and
+# the fragment reruns the page when the status changes (a checkpoint appears).
+run_views.downloads(run_views.home_of(run_id), run_id)
 run_views.run_actions(store, run)

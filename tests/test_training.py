@@ -210,7 +210,7 @@ def test_fused_mixing_in_the_loss_equals_adamix_embeddings():
 
 
 def test_truth_stats_leave_sampled_train_positives_out_of_mpne_precision(tiny_kg):
-    from demix_core.data import KGIndex
+    from demix_core.kg import KGIndex
     from demix_core.sampling.base import Negatives
 
     index = KGIndex.build(tiny_kg)
