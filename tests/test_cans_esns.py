@@ -81,7 +81,7 @@ def test_esns_lists_are_the_most_similar_entities():
     kg = load_dataset("nations")
     sim = brute_similarity(kg)
     m = 5
-    s = build_sampler("esns", kg, KGIndex.build(kg), {"similar": m}, 0, "cpu")
+    s = build_sampler("esns", kg, KGIndex.build(kg), {"similar": m, "uniform": 0.0}, 0, "cpu")
     for e in range(kg.num_entities):
         got = s.similar_to(e).tolist()
         want = sorted((v for (a, _), v in sim.items() if a == e and v > 0), reverse=True)[:m]
@@ -89,6 +89,19 @@ def test_esns_lists_are_the_most_similar_entities():
         assert [sim[(e, x)] for x in got] == pytest.approx(want, rel=1e-5)
         drawn = s.draw(torch.tensor([[0, 0, e]]), torch.tensor([False]), 200)
         assert set(drawn.reshape(-1).tolist()) == set(got)
+
+
+def test_esns_draws_its_uniform_share_from_every_entity():
+    kg = load_dataset("nations")
+    s = build_sampler("esns", kg, KGIndex.build(kg), {"similar": 3, "uniform": 0.25}, 0, "cpu")
+    e = 5
+    drawn = s.draw(torch.tensor([[0, 0, e]] * 50), torch.tensor([False] * 50), 8)  # (50, 8)
+    listed = set(s.similar_to(e).tolist())
+    assert set(drawn[:, :6].reshape(-1).tolist()) == listed  # 8 - round(0.25 * 8) columns
+    anyone = set(drawn[:, 6:].reshape(-1).tolist())  # 100 uniform draws over 14 entities
+    assert anyone | listed == set(range(kg.num_entities)) and anyone - listed
+    with pytest.raises(ConfigError, match="--uniform"):
+        build_sampler("esns", kg, KGIndex.build(kg), {"uniform": 1.5}, 0, "cpu")
 
 
 def test_esns_falls_back_to_uniform_without_shared_contexts():
