@@ -12,10 +12,7 @@ Streamlit's frontend starting in headless chromium. Uses Debian's chromium throu
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,36 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # procs, for the e2e conftest
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
-from conftest import READY, free_port, launch_browser, start_server  # noqa: E402
+from conftest import READY, free_port, launch_browser, start_server, stop_server  # noqa: E402
 
 FLOOR = "import streamlit as st\nst.title('Floor')\n"
-
-
-def start_floor(folder: Path, port: int) -> subprocess.Popen:
-    script = folder / "floor.py"
-    script.write_text(FLOOR)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true"]
-    cmd += ["--server.address", "127.0.0.1", "--server.port", str(port)]
-    cmd += ["--browser.gatherUsageStats", "false"]
-    proc = subprocess.Popen(cmd, cwd=folder, start_new_session=True, stdout=subprocess.DEVNULL)
-    import urllib.request
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
-            return proc
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("the floor server did not start")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
 
 
 def first_open(browser, url: str, heading: str) -> float:
@@ -78,8 +48,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "home").mkdir()
+        (tmp / "floor.py").write_text(FLOOR)
         floor_port, app_port = free_port(), free_port()
-        servers = [start_floor(tmp, floor_port), start_server(tmp / "home", app_port)]
+        servers = [
+            start_server(tmp / "home", floor_port, script=tmp / "floor.py"),
+            start_server(tmp / "home", app_port),
+        ]
         try:
             with sync_playwright() as pw:
                 browser = launch_browser(pw)
@@ -95,7 +69,7 @@ def main() -> int:
                 browser.close()
         finally:
             for proc in servers:
-                stop(proc)
+                stop_server(proc)
     floor = statistics.median(times["floor (a heading only)"])
     for name, values in times.items():
         med = statistics.median(values)

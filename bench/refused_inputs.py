@@ -19,23 +19,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-PEAK = """
-import json, sys
-from demix_core.cli import main
-def hwm():  # this process's peak RSS since exec (ru_maxrss would count the forking parent's)
-    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
-code = main(sys.argv[1:])
-print(json.dumps({"code": code, "peak_mb": hwm()}))
-"""
+from hardening_support import cli_peak  # noqa: E402
 
 
 def run(*args) -> tuple[int, float, str]:
-    r = subprocess.run([sys.executable, "-c", PEAK, *map(str, args)], cwd=ROOT,
-                       capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})  # fmt: skip
-    report = json.loads(r.stdout.strip().splitlines()[-1])
-    return report["code"], report["peak_mb"], r.stderr.strip()
+    """(exit code, peak MB, error line) of the CLI in a fresh process that reports its own
+    peak RSS (the tests' runner, so the bench measures what they assert)."""
+    code, peak, err = cli_peak(*map(str, args))
+    return code, peak, err.strip()
 
 
 def folder_with(tmp: Path, name: str, train_file: str, write) -> Path:

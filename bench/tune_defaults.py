@@ -19,6 +19,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from demix_core.runs.files import read_metric_records  # noqa: E402
 
 
 def train(dataset: str, model: str, sampler: str, flags: dict[str, str]) -> dict:
@@ -31,11 +34,8 @@ def train(dataset: str, model: str, sampler: str, flags: dict[str, str]) -> dict
         if proc.returncode != 0:
             return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
         test = json.loads(proc.stdout.strip().splitlines()[-1])
-        evals = [
-            json.loads(line)
-            for line in (Path(out) / "metrics.jsonl").read_text().splitlines()
-            if '"kind": "eval"' in line
-        ]
+        records, _ = read_metric_records(Path(out) / "metrics.jsonl")
+        evals = [r for r in records if r.get("kind") == "eval" and r.get("split") == "valid"]
     best = max(evals, key=lambda e: e["mrr"]) if evals else {}
     return {
         "valid_mrr": best.get("mrr"),

@@ -41,8 +41,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(home: Path, port: int, timeout: float = 60.0) -> subprocess.Popen:
-    """`streamlit run app.py` in its own process group; returns once /_stcore/health is ok."""
+def start_server(
+    home: Path, port: int, timeout: float = 60.0, script: str | Path = "app.py"
+) -> subprocess.Popen:
+    """`streamlit run SCRIPT` (the app by default) in its own process group; returns once
+    /_stcore/health is ok."""
     env = {**os.environ, "DEMIX_HOME": str(home)}
     env.pop("DEMIX_NO_WORKERS", None)
     argv = [
@@ -50,7 +53,7 @@ def start_server(home: Path, port: int, timeout: float = 60.0) -> subprocess.Pop
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        str(script),
         "--server.headless",
         "true",
         "--server.address",
