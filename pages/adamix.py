@@ -123,10 +123,5 @@ st.caption(f"Counts over all {s['candidates']:,} candidates; the table lists tho
 table = layout.drop(columns=analysis.XY_COLUMNS + analysis.ID_COLUMNS)
 st.dataframe(table, hide_index=True, height=300)
 st.download_button("Table as CSV", table.to_csv(index=False), "demix-adamix.csv", "text/csv")
-st.page_link(
-    "pages/results.py",
-    label="Evidence: what AdaMix does to scores, and which alpha to use",
-    icon=":material/science:",
-    query_params={"experiment": "adamix-map"},
-)
+lc.evidence_link("what AdaMix does to scores, and which alpha to use", "adamix-map")
 lc.share()

@@ -104,6 +104,16 @@ def fall_back(name: str, options: list, what: str, default=None):
     return chosen
 
 
+def evidence_link(label: str, experiment: str) -> None:
+    """A link to the Results page's tab for `experiment` (the evidence behind this page)."""
+    st.page_link(
+        "pages/results.py",
+        label=f"Evidence: {label}",
+        icon=":material/science:",
+        query_params={"experiment": experiment},
+    )
+
+
 def share() -> None:
     """Write the shared values this page drew into the URL, and offer the link to copy."""
     values = {n: st.session_state.get(key(n)) for n in st.session_state.get("lens_bound", [])}

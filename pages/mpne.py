@@ -86,10 +86,5 @@ st.caption(
 a, b = st.columns([1, 2])
 a.dataframe(detail["positives"], hide_index=True)
 b.dataframe(detail["candidates"].drop(columns=["row", "query"]), hide_index=True)
-st.page_link(
-    "pages/results.py",
-    label="Evidence: how precise is MPNE on injected false negatives?",
-    icon=":material/science:",
-    query_params={"experiment": "mpne-accuracy"},
-)
+lc.evidence_link("how precise is MPNE on injected false negatives?", "mpne-accuracy")
 lc.share()
