@@ -67,7 +67,7 @@ else:
         f"{'Your re-run' if origin == 'yours' else 'Committed result'}: budget "
         f"{record['budget']}, seeds {record['seeds']}, {record['seconds'] / 60:.1f} min on "
         f"{h['cpus']} CPUs ({h['vector']}), torch {h['torch']}, {record['created']}."
-        + (f" {experiments.kept_note(record)}" if experiments.kept_note(record) else "")
+        + (f" {note}" if (note := experiments.kept_note(record)) else "")
     )
     st.download_button(
         "results.json", json.dumps(record, indent=1), f"{name}.json", "application/json"

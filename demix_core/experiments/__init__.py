@@ -87,7 +87,8 @@ def run(
         ctx.seeds = tuple(seeds)
     elif budget == "smoke":
         ctx.seeds = (0,)
-    kept_from = _previous(exp, ctx, folder, keep) if keep else None
+    if keep:
+        _previous(exp, ctx, folder, keep)
     t0 = time.perf_counter()
     data = exp.run(ctx)
     record = {
@@ -106,14 +107,14 @@ def run(
         "data": data,
     }
     dates = sorted({r["kept_from"] for r in data.get("runs", []) if r.get("kept_from")})
-    if kept_from and dates:
+    if dates:  # rows kept from earlier results carry the date they were made
         record["kept"] = {"fields": {f: sorted(v) for f, v in keep.items()}, "from": dates}
     save(record, folder)
     return record
 
 
-def _previous(exp: Experiment, ctx: Context, folder: Path, keep: dict[str, set]) -> dict:
-    """The earlier record whose rows `ctx` may keep; it must be of the same budget and seeds
+def _previous(exp: Experiment, ctx: Context, folder: Path, keep: dict[str, set]) -> None:
+    """Give `ctx` the earlier record's rows to keep; it must be of the same budget and seeds
     (otherwise its rows would not be comparable with the new ones)."""
     if not exp.keeps:
         raise ConfigError(f"--keep: experiment {exp.name!r} always re-runs every row")
@@ -127,7 +128,6 @@ def _previous(exp: Experiment, ctx: Context, folder: Path, keep: dict[str, set])
         )
     ctx.keep, ctx.previous = keep, list(prior["data"].get("runs", []))
     ctx.previous_created = prior["created"]
-    return prior
 
 
 def host() -> dict:
@@ -195,8 +195,8 @@ def markdown(record: dict) -> str:
         + (f", {h['cuda']}" if h.get("cuda") else "")
         + f"), {record['created']}.",
     ]
-    if kept_note(record):
-        lines += ["", kept_note(record)]
+    if note := kept_note(record):
+        lines += ["", note]
     return "\n".join(lines) + "\n"
 
 
