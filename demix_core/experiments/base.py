@@ -9,6 +9,7 @@ from `results.json` without training, and a re-run that says otherwise reads oth
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import tempfile
 import time
@@ -48,6 +49,7 @@ class Context:
     keep: dict[str, set] = field(default_factory=dict)
     previous: list[dict] = field(default_factory=list)
     previous_created: str = ""  # when the previous results were made
+    large_quick: dict = field(default_factory=dict)  # the experiment's QUICK_LARGE overrides
 
     def kept(self, **ident) -> dict | None:
         """The previous row with these identifying fields, when `keep` names one of them."""
@@ -61,12 +63,16 @@ class Context:
 
     def settings(self, dataset: str) -> dict:
         """Training overrides of this budget for `dataset` (empty = recommended defaults)."""
+        # DEMIX_NO_COMPILE=1 turns compilation off whatever the settings say: say so
+        off = {"compile": "off"} if os.environ.get("DEMIX_NO_COMPILE", "") == "1" else {}
         if self.budget == "full":
-            return {}
+            return off
         if self.budget == "smoke":
-            return dict(SMOKE)
+            return {**SMOKE, **off}
         base = dataset.split(":")[0]
-        return dict(QUICK_SMALL if base in SMALL or base.startswith("synthetic") else QUICK_LARGE)
+        if base in SMALL or base.startswith("synthetic"):
+            return {**QUICK_SMALL, **off}
+        return {**QUICK_LARGE, **self.large_quick, **off}
 
     def large(self, datasets) -> tuple:
         """FB15k-237 / WN18RR, or Nations at the smoke budget (same code path, seconds)."""
@@ -89,6 +95,8 @@ class Experiment:
     figures: Callable[[dict], list]
     small: bool = True  # only the three small KGs / synthetic: the app may queue its quick budget
     keeps: bool = False  # `run` keeps earlier rows on request (`--keep`, Context.kept)
+    # overrides of QUICK_LARGE on FB15k-237 / WN18RR at this experiment's quick budget
+    large_quick: dict = field(default_factory=dict)
 
 
 def fit(

@@ -50,8 +50,7 @@ def run(ctx: Context) -> dict:
                 if prior is not None:
                     runs.append(prior)
                     continue
-                steps = {"steps": QUICK_STEPS} if ctx.budget == "quick" else {}
-                r = fit(ctx, dataset, model, sampler, seed, options, valid=False, **steps)
+                r = fit(ctx, dataset, model, sampler, seed, options, valid=False)
                 t = r["test"]
                 runs.append(
                     {
@@ -162,5 +161,6 @@ EXPERIMENT = Experiment(
     conclude=conclude,
     figures=figures,
     small=False,
+    large_quick={"steps": QUICK_STEPS},
     keeps=True,
 )

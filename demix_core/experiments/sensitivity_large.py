@@ -19,16 +19,15 @@ ALPHAS = (0.7, 0.9)
 
 
 def run(ctx: Context) -> dict:
-    steps = {"steps": QUICK_STEPS} if ctx.budget == "quick" else {}
     seed = ctx.seeds[0]
     cells, base = [], []
     for dataset in ctx.large(DATASETS):
-        r = fit(ctx, dataset, "rotate", "uniform", seed, **steps)
+        r = fit(ctx, dataset, "rotate", "uniform", seed)
         base.append(sensitivity.row(dataset, "rotate", seed, None, None, r))
         for mu in ctx.take(MUS):
             for alpha in ctx.take(ALPHAS, 2):
                 options = {"mu": mu, "alpha": alpha}
-                r = fit(ctx, dataset, "rotate", "demix", seed, options, **steps)
+                r = fit(ctx, dataset, "rotate", "demix", seed, options)
                 cells.append(sensitivity.row(dataset, "rotate", seed, mu, alpha, r))
     return {"cells": cells, "base": base}
 
@@ -44,4 +43,5 @@ EXPERIMENT = Experiment(
     conclude=sensitivity.conclude,
     figures=sensitivity.figures,
     small=False,
+    large_quick={"steps": QUICK_STEPS},
 )
