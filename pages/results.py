@@ -66,8 +66,10 @@ else:
     st.caption(
         f"{'Your re-run' if origin == 'yours' else 'Committed result'}: budget "
         f"{record['budget']}, seeds {record['seeds']}, {record['seconds'] / 60:.1f} min on "
-        f"{h['cpus']} CPUs ({h['vector']}), torch {h['torch']}, {record['created']}."
-        + (f" {note}" if (note := experiments.kept_note(record)) else "")
+        f"{h['cpus']} CPUs ({h['vector']}), torch {h['torch']}"
+        + (f", {h['cuda']}" if h.get("cuda") else "")
+        + f", {record['created']}."
+        + (f" {note}" if (note := experiments.record_note(record)) else "")
     )
     st.download_button(
         "results.json", json.dumps(record, indent=1), f"{name}.json", "application/json"

@@ -11,7 +11,7 @@ from demix_core import experiments
 from demix_core.config import DEMIX_DEFAULTS, make_config
 from demix_core.data import load_dataset
 from demix_core.errors import ConfigError, DatasetError
-from demix_core.experiments import ablation, fn_cost, sensitivity
+from demix_core.experiments import ablation, fn_cost, seeds_large, sensitivity
 from demix_core.kg import KGIndex
 from demix_core.sampling import build_sampler
 
@@ -177,6 +177,78 @@ def test_conclusions_follow_the_numbers():
     assert fn_cost.ordered(data, "x") and "on 1 of 1 datasets" in fn_cost.conclude(data)
     runs[2]["valid_mrr"] = 0.55
     assert not fn_cost.ordered(data, "x") and "(not on x)" in fn_cost.conclude(data)
+
+
+def _seed_rows(values: dict) -> dict:
+    """seeds-large numbers from {(dataset, sampler): [mrr per seed]}."""
+    runs = [
+        {
+            "dataset": d,
+            "sampler": name,
+            "seed": i,
+            "mrr": v,
+            "steps": 7,
+            "options": {},
+            "hits@10": v,
+            "train_seconds": 1.0,
+        }
+        for (d, name), mrrs in values.items()
+        for i, v in enumerate(mrrs)
+    ]
+    return {"runs": runs}
+
+
+def test_seeds_large_gap_counts_seeds_and_the_conclusion_names_the_trailing_dataset():
+    data = _seed_rows(
+        {
+            ("a", "uniform+adv"): [0.30, 0.40, 0.50],
+            ("a", "DeMix"): [0.33, 0.39, 0.51],  # mean +0.010, ahead or level on seeds 0 and 2
+            ("b", "uniform+adv"): [0.20, 0.20, 0.20],
+            ("b", "DeMix"): [0.20, 0.17, 0.20],  # mean -0.010, level on seeds 0 and 2
+        }
+    )
+    d, ahead, n = seeds_large.gap(data, "a")
+    assert d == pytest.approx(0.01) and (ahead, n) == (2, 3)
+    d, ahead, n = seeds_large.gap(data, "b")
+    assert d == pytest.approx(-0.01) and (ahead, n) == (2, 3)
+    text = seeds_large.conclude(data)
+    assert text.startswith("DeMix's mean trails its base on b (test MRR, equal 7 steps)")
+    assert "a RotatE: DeMix 0.410" in text and "(+0.010; ahead or level on 2 of 3 seeds)" in text
+    rows = seeds_large.table(data)
+    assert [r["per seed"] for r in rows][:2] == ["0.300 / 0.400 / 0.500", "0.330 / 0.390 / 0.510"]
+
+
+def test_merge_joins_disjoint_seeds_and_refuses_overlaps_or_other_budgets(tmp_path):
+    parts = []
+    for seed in (1, 0, 2):
+        rec = experiments.run("seeds-large", "smoke", seeds=(seed,), out=tmp_path / f"s{seed}")
+        parts.append(rec)
+    merged = experiments.merge(parts, "side by side")
+    assert merged["seeds"] == [0, 1, 2]
+    assert [(r["seed"], r["sampler"]) for r in merged["data"]["runs"]] == [
+        (s, n) for s in (0, 1, 2) for n in ("uniform+adv", "DeMix")
+    ]
+    # the default seeds: the plain command regenerates it
+    assert merged["command"] == "python -m demix_core experiment seeds-large --budget smoke"
+    assert merged["seconds"] == max(p["seconds"] for p in parts)
+    assert experiments.record_note(merged) == "side by side"
+    assert experiments.merge(parts[:2], "x")["command"].endswith("--seeds 0,1")
+    with pytest.raises(ConfigError, match=r"seed\(s\) \[1\] twice"):
+        experiments.merge([parts[0], parts[0]], "x")
+    with pytest.raises(ConfigError, match="is not seeds-large smoke"):
+        experiments.merge([parts[0], {**parts[1], "budget": "quick"}], "x")
+
+
+def test_quick_settings_take_the_experiments_large_overrides_and_say_compile_off(monkeypatch):
+    from demix_core.experiments.base import QUICK_LARGE, QUICK_SMALL, Context
+
+    monkeypatch.delenv("DEMIX_NO_COMPILE", raising=False)  # conftest sets it for the suite
+    ctx = Context(large_quick={"steps": 5})
+    assert ctx.settings("fb15k-237") == {**QUICK_LARGE, "steps": 5}
+    assert ctx.settings("umls") == QUICK_SMALL  # small KGs keep their budget
+    monkeypatch.setenv("DEMIX_NO_COMPILE", "1")
+    assert ctx.settings("wn18rr")["compile"] == "off"
+    assert experiments.get("benchmarks").large_quick == {"steps": 2000}
 
 
 def test_recommended_demix_defaults_come_from_the_committed_sensitivity_results():

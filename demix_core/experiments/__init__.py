@@ -31,6 +31,7 @@ def _registry() -> dict[str, Experiment]:
         cost,
         fn_cost,
         mpne_accuracy,
+        seeds_large,
         sensitivity,
         sensitivity_large,
     )
@@ -41,6 +42,7 @@ def _registry() -> dict[str, Experiment]:
         adamix_map,
         convergence,
         benchmarks,
+        seeds_large,
         ablation,
         sensitivity,
         sensitivity_large,
@@ -82,7 +84,7 @@ def run(
     if budget not in BUDGETS:
         raise ConfigError(f"--budget must be one of {BUDGETS}, got {budget!r}")
     folder = Path(out) if out else RESULTS / name
-    ctx = Context(budget=budget, device=device, progress=progress)
+    ctx = Context(budget=budget, device=device, progress=progress, large_quick=exp.large_quick)
     if seeds:
         ctx.seeds = tuple(seeds)
     elif budget == "smoke":
@@ -195,21 +197,53 @@ def markdown(record: dict) -> str:
         + (f", {h['cuda']}" if h.get("cuda") else "")
         + f"), {record['created']}.",
     ]
-    if note := kept_note(record):
+    if note := record_note(record):
         lines += ["", note]
     return "\n".join(lines) + "\n"
 
 
-def kept_note(record: dict) -> str | None:
-    """Which rows a `--keep` run took from earlier results (None: every row is new)."""
-    k = record.get("kept")
-    if not k:
-        return None
-    which = "; ".join(f"{f} in {', '.join(v)}" for f, v in k["fields"].items())
-    return (
-        f"Rows with {which} were kept from the run(s) of {', '.join(k['from'])} (same "
-        "budget and seeds), not re-trained; the command above re-runs them all."
-    )
+def record_note(record: dict) -> str | None:
+    """How the record was made when not by one plain run of its command: merged from runs
+    side by side (`merge`), or rows a `--keep` run took from earlier results (None: neither)."""
+    parts = [record["merged"]["note"]] if record.get("merged") else []
+    if k := record.get("kept"):
+        which = "; ".join(f"{f} in {', '.join(v)}" for f, v in k["fields"].items())
+        parts.append(
+            f"Rows with {which} were kept from the run(s) of {', '.join(k['from'])} (same "
+            "budget and seeds), not re-trained; the command above re-runs them all."
+        )
+    return " ".join(parts) or None
+
+
+def merge(records: list[dict], note: str) -> dict:
+    """One record from runs of the same experiment and budget on disjoint seeds (made side by
+    side, e.g. one process per seed on one GPU: bench/gpu_check.sh): the rows in seed order,
+    the seeds together, the longest wall-clock, and `note` saying how it was made."""
+    if not records:
+        raise ConfigError("merge: no records")
+    first = records[0]
+    seeds: list[int] = []
+    for r in records:
+        if (r["name"], r["budget"]) != (first["name"], first["budget"]):
+            raise ConfigError(
+                f"merge: {r['name']} {r['budget']} is not {first['name']} {first['budget']}"
+            )
+        if set(r["seeds"]) & set(seeds):
+            raise ConfigError(f"merge: seed(s) {sorted(set(r['seeds']) & set(seeds))} twice")
+        seeds += r["seeds"]
+    rows = [row for r in records for row in r["data"]["runs"]]
+    where = {d: i for i, d in enumerate(dict.fromkeys(row.get("dataset") for row in rows))}
+    runs = sorted(rows, key=lambda row: (where[row.get("dataset")], row.get("seed", 0)))
+    default = tuple(sorted(seeds)) == Context().seeds
+    return {
+        **first,
+        "seeds": sorted(seeds),
+        "command": command(first["name"], first["budget"], None if default else sorted(seeds)),
+        "seconds": max(r["seconds"] for r in records),
+        "created": max(r["created"] for r in records),
+        "data": {**first["data"], "runs": runs},
+        "merged": {"from": len(records), "note": note},
+    }
 
 
 def markdown_table(rows: list[dict]) -> list[str]:
