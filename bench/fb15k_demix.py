@@ -2,7 +2,8 @@
 
 The baseline (uniform + self-adversarial) trains for `--budget` seconds; DeMix (over the same
 uniform base sampler) then trains for exactly as many steps, with the same flags and seed.
-Both print their test metrics; the last stdout line is one JSON object with both.
+Both print their test metrics; the last stdout line is one JSON object with both. gamma, lr,
+the adversarial temperature, mu and alpha default to the dataset's recommended RotatE values.
 
     python bench/fb15k_demix.py --budget 150 --dim 500 --batch-size 1024 --negatives 256
 """
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 
 def train(flags: list[str], out: Path) -> dict:
@@ -42,18 +44,27 @@ def train(flags: list[str], out: Path) -> dict:
 
 
 def main() -> int:
+    from demix_core.config import recommended, recommended_demix
+
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--dataset", default="fb15k-237")
     p.add_argument("--budget", type=float, default=150.0, help="baseline training seconds")
     p.add_argument("--dim", default="500")
     p.add_argument("--batch-size", default="1024")
     p.add_argument("--negatives", default="256")
-    p.add_argument("--lr", default="1e-3")
-    p.add_argument("--gamma", default="9")
-    p.add_argument("--mu", default="1.0")
-    p.add_argument("--alpha", default="0.5")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--seed", default="0")
+    # unset: the dataset's recommended RotatE values (config.DEFAULTS / DEMIX_DEFAULTS)
+    for flag in ("--lr", "--gamma", "--adv-temperature", "--mu", "--alpha"):
+        p.add_argument(flag, default=None)
     p.add_argument("--out", default=os.environ.get("OUT", "/tmp/fb15k_demix"))
     args = p.parse_args()
+    rec = {**recommended(args.dataset, "rotate"), **recommended_demix(args.dataset, "rotate")}
+    rec = {"mu": 1.0, "alpha": 0.5, **rec}  # the spec's values where no pick exists
+    pick = {
+        k: str(getattr(args, k) if getattr(args, k) is not None else rec[k])
+        for k in ("lr", "gamma", "adv_temperature", "mu", "alpha")
+    }
     common = [
         "--dataset",
         args.dataset,
@@ -62,17 +73,19 @@ def main() -> int:
         "--dim",
         args.dim,
         "--gamma",
-        args.gamma,
+        pick["gamma"],
         "--lr",
-        args.lr,
+        pick["lr"],
         "--batch-size",
         args.batch_size,
         "--negatives",
         args.negatives,
         "--adv-temperature",
-        "1",
+        pick["adv_temperature"],
+        "--device",
+        args.device,
         "--seed",
-        "0",
+        args.seed,
         "--eval-every",
         "0",
         "--log-every",
@@ -89,9 +102,9 @@ def main() -> int:
             "--sampler",
             "demix",
             "--mu",
-            args.mu,
+            pick["mu"],
             "--alpha",
-            args.alpha,
+            pick["alpha"],
             "--steps",
             str(base["steps"]),
         ],
@@ -107,7 +120,8 @@ def main() -> int:
         "train_seconds",
         "triples_per_second",
     )
-    print(json.dumps({"uniform": {k: base[k] for k in keys}, "demix": {k: demix[k] for k in keys}}))
+    summary = {"uniform": {k: base[k] for k in keys}, "demix": {k: demix[k] for k in keys}}
+    print(json.dumps({"dataset": args.dataset, "settings": pick, **summary}))
     return 0
 
 
