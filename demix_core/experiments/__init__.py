@@ -10,10 +10,13 @@ are committed, so the Results page shows them without re-running anything.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import os
 import platform
 import time
+import tomllib
 from pathlib import Path
 
 from demix_core.errors import ConfigError
@@ -22,33 +25,23 @@ from demix_core.experiments.base import BUDGETS, Context, Experiment
 RESULTS = Path(__file__).resolve().parent.parent.parent / "docs" / "results"
 
 
-def _registry() -> dict[str, Experiment]:
-    from demix_core.experiments import (
-        ablation,
-        adamix_map,
-        benchmarks,
-        convergence,
-        cost,
-        fn_cost,
-        mpne_accuracy,
-        seeds_large,
-        sensitivity,
-        sensitivity_large,
-    )
+CATALOGUE = Path(__file__).resolve().parent / "catalogue.toml"
 
-    modules = (
-        fn_cost,
-        mpne_accuracy,
-        adamix_map,
-        convergence,
-        benchmarks,
-        seeds_large,
-        ablation,
-        sensitivity,
-        sensitivity_large,
-        cost,
-    )
-    return {m.EXPERIMENT.name: m.EXPERIMENT for m in modules}
+
+@functools.cache
+def _registry() -> dict[str, Experiment]:
+    """The experiments of `catalogue.toml`, each with its module's run / table / conclude /
+    figures (module `name` with "-" as "_")."""
+    entries = tomllib.loads(CATALOGUE.read_text())
+    known = {}
+    for name, entry in entries.items():
+        module = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+        known[name] = Experiment(
+            name=name,
+            **entry,
+            **{part: getattr(module, part) for part in ("run", "table", "conclude", "figures")},
+        )
+    return known
 
 
 def experiments() -> dict[str, Experiment]:

@@ -7,7 +7,7 @@ one switch of the spec each. This is also the evidence for "DeMix >= its base on
 
 from __future__ import annotations
 
-from demix_core.experiments.base import SMALL, Context, Experiment, fit, mean, std
+from demix_core.experiments.base import SMALL, Context, demix_options, fit, mean, scores, std
 from demix_core.experiments.figs import bars
 
 VARIANTS = {
@@ -22,7 +22,6 @@ MODELS = ("rotate", "transe")
 
 
 def run(ctx: Context) -> dict:
-    from demix_core.config import recommended_demix
 
     runs = []
     for dataset in ctx.take(SMALL):
@@ -36,12 +35,9 @@ def run(ctx: Context) -> dict:
                             "model": model,
                             "seed": seed,
                             "variant": variant,
-                            "options": {**recommended_demix(dataset, model), **options}
-                            if sampler == "demix"
-                            else {},
-                            "test_mrr": r["test"]["mrr"],
+                            "options": demix_options(dataset, model, sampler, options),
+                            **scores(r),
                             "test_h10": r["test"]["hits@10"],
-                            "valid_mrr": r["valid"]["mrr"],
                             "fn_rate": r["last"].get("fn_rate"),
                             "mpne_precision": r["last"].get("mpne_precision"),
                             "seconds": r["seconds"],
@@ -144,16 +140,3 @@ def figures(data: dict) -> list:
                 bars(rows, "dataset", "mrr", "variant", f"Ablation, {model}: test MRR", err="sd")
             )
     return figs
-
-
-EXPERIMENT = Experiment(
-    name="ablation",
-    title="Ablation: which part of DeMix matters",
-    question="DeMix vs its base, and DeMix without MPNE, without AdaMix, with random partners, "
-    "with Beta lambda (3 small KGs x RotatE, TransE).",
-    estimate={"quick": 840, "full": 7200},
-    run=run,
-    table=table,
-    conclude=conclude,
-    figures=figures,
-)

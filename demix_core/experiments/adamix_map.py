@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from demix_core.experiments.base import Context, Experiment, fit
+from demix_core.experiments.base import Context, fit
 
 DATASET, ALPHA, QUERIES = "umls", 0.5, 3
 
@@ -121,16 +121,3 @@ def figures(data: dict) -> list:
         title = f"{method.upper()}: {QUERIES} queries, candidates -> mixed points -> partners"
         figs.append(projection_figure(frame, None, title))
     return figs
-
-
-EXPERIMENT = Experiment(
-    name="adamix-map",
-    title="AdaMix map: what mixing does",
-    question="Where do AdaMix's partially positive and harder-negative triples land, in "
-    "embedding space and in score?",
-    estimate={"quick": 90, "full": 300},
-    run=run,
-    table=table,
-    conclude=conclude,
-    figures=figures,
-)

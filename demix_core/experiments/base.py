@@ -169,6 +169,24 @@ class _Recorder:
         return False
 
 
+def demix_options(dataset: str, model: str, sampler: str, options: dict | None = None) -> dict:
+    """The DeMix options a run trained with: the recommended mu and alpha under the `options`
+    given ({} for the other samplers), for the tables to say which DeMix they show."""
+    from demix_core.config import recommended_demix
+
+    return {**recommended_demix(dataset, model), **(options or {})} if sampler == "demix" else {}
+
+
+def scores(r: dict) -> dict:
+    """The final model's `valid_mrr` and `test_mrr` of a `fit` result (what tables key on)."""
+    return {"valid_mrr": r["valid"]["mrr"], "test_mrr": r["test"]["mrr"]}
+
+
+def full_curve(r: dict) -> list[dict]:
+    """A `fit` result's valid-MRR curve with its end: the final model at the last step."""
+    return r["curve"] + [{"step": r["steps"], "seconds": r["seconds"], "mrr": r["valid"]["mrr"]}]
+
+
 def _flat(record: dict) -> dict:
     """Numbers and strings only; NaN becomes None (JSON has no NaN)."""
     out = {}

@@ -10,7 +10,7 @@ against every sampler at the recommended defaults. DeMix over RW-SANS tests the 
 
 from __future__ import annotations
 
-from demix_core.experiments.base import Context, Experiment, fit, mean
+from demix_core.experiments.base import Context, fit, mean
 from demix_core.experiments.figs import bars
 
 DATASETS = ("fb15k-237", "wn18rr")
@@ -27,7 +27,6 @@ SAMPLERS = {
 # and DeMix; the full budget runs every model against every sampler.
 QUICK_GRID = {"rotate": tuple(SAMPLERS), "hake": ("uniform+adv", "DeMix")}
 MODELS = ("transe", "distmult", "complex", "rotate", "hake")
-QUICK_STEPS = 2000  # fewer than QUICK_LARGE's 3000: ten runs on the two large KGs
 # (dataset, model) -> (MRR, Hits@10) published with self-adversarial sampling: RotatE (Sun et
 # al., ICLR 2019) and HAKE (Zhang et al., AAAI 2020).
 PUBLISHED = {
@@ -148,19 +147,3 @@ def figures(data: dict) -> list:
         for r in data["runs"]
     ]
     return [bars(rows, "dataset", "mrr", "sampler", "Test MRR at equal steps")]
-
-
-EXPERIMENT = Experiment(
-    name="benchmarks",
-    title="Benchmarks: FB15k-237 and WN18RR",
-    question="The paper's main table at our budget: every sampler on FB15k-237 and WN18RR, "
-    "MRR and Hits@1/3/10 beside the published RotatE figures.",
-    estimate={"quick": 1500, "full": 36000},
-    run=run,
-    table=table,
-    conclude=conclude,
-    figures=figures,
-    small=False,
-    large_quick={"steps": QUICK_STEPS},
-    keeps=True,
-)

@@ -36,11 +36,12 @@ def run_experiment_command(args) -> int:
     from demix_core.experiments import experiments, run
 
     if args.list or not args.name:
-        print(f"{'name':<15}{'quick':>9}{'full':>9}  question")
+        print(f"{'name':<18}{'quick':>7}{'full':>7}  question")
         for exp in experiments().values():
             q, f = (exp.estimate[b] / 60 for b in ("quick", "full"))
-            print(f"{exp.name:<15}{q:>7.0f}m{f:>8.0f}m  {exp.question}")
-        print("(estimated minutes on 2 CPU cores)")
+            print(f"{exp.name:<18}{q:>6.0f}m{f:>6.0f}m  {exp.question}")
+        total = sum(exp.estimate["quick"] for exp in experiments().values()) / 3600
+        print(f"(estimated minutes on 2 CPU cores; every quick budget together: {total:.1f} h)")
         return 0
     seeds = None
     if args.seeds:

@@ -7,7 +7,7 @@ the fair one for "quality per second".
 
 from __future__ import annotations
 
-from demix_core.experiments.base import SMALL, Context, Experiment, fit, mean
+from demix_core.experiments.base import SMALL, Context, fit, full_curve, mean, scores
 from demix_core.experiments.figs import curves
 
 LARGE = ("fb15k-237", "wn18rr")
@@ -23,17 +23,13 @@ def run(ctx: Context) -> dict:
         for seed in seeds:
             for name, sampler in SAMPLERS.items():
                 r = fit(ctx, dataset, "rotate", sampler, seed, eval_every=every)
-                curve = r["curve"] + [
-                    {"step": r["steps"], "seconds": r["seconds"], "mrr": r["valid"]["mrr"]}
-                ]
                 runs.append(
                     {
                         "dataset": dataset,
                         "seed": seed,
                         "sampler": name,
-                        "curve": curve,
-                        "valid_mrr": r["valid"]["mrr"],
-                        "test_mrr": r["test"]["mrr"],
+                        "curve": full_curve(r),
+                        **scores(r),
                         "seconds": r["seconds"],
                     }
                 )
@@ -96,16 +92,3 @@ def figures(data: dict) -> list:
         figs.append(curves(groups, "step", f"{d}: valid MRR against steps"))
         figs.append(curves(groups, "seconds", f"{d}: valid MRR against training seconds"))
     return figs
-
-
-EXPERIMENT = Experiment(
-    name="convergence",
-    title="Convergence: steps and seconds",
-    question="Does DeMix reach a better model sooner, per step and per second of training?",
-    estimate={"quick": 900, "full": 7200},
-    run=run,
-    table=table,
-    conclude=conclude,
-    figures=figures,
-    small=False,
-)

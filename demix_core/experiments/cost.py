@@ -13,7 +13,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from demix_core.experiments.base import SMALL, Context, Experiment, fit, mean, spread
+from demix_core.experiments.base import SMALL, Context, fit, mean, scores, spread
 from demix_core.experiments.figs import bars
 
 PHASES = ("batch", "sample", "forward", "backward", "optimizer")
@@ -112,8 +112,7 @@ def run(ctx: Context) -> dict:
                         "seed": seed,
                         "sampler": name,
                         "steps": r["test"]["steps"],
-                        "test_mrr": r["test"]["mrr"],
-                        "valid_mrr": r["valid"]["mrr"],
+                        **scores(r),
                     }
                 )
     return {"phases": phases, "seconds": seconds, "runs": runs}
@@ -185,17 +184,3 @@ def figures(data: dict) -> list:
         bars(rows, "phase", "ms", "sampler", "ms per step, phase by phase (FB15k-237 RotatE)"),
         bars(eq, "dataset", "mrr", "sampler", f"Test MRR after {data['seconds']:g} s of training"),
     ]
-
-
-EXPERIMENT = Experiment(
-    name="cost",
-    title="Cost: step time and quality per second",
-    question="What does a DeMix step cost against its base, and who wins when both train for "
-    "the same number of seconds?",
-    estimate={"quick": 300, "full": 1200},
-    run=run,
-    table=table,
-    conclude=conclude,
-    figures=figures,
-    small=False,
-)

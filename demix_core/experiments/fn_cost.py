@@ -10,7 +10,7 @@ evaluation's own facts out of the negatives, so its valid MRR is an upper bound,
 
 from __future__ import annotations
 
-from demix_core.experiments.base import Context, Experiment, fit, mean
+from demix_core.experiments.base import Context, fit, full_curve, mean, scores
 from demix_core.experiments.figs import curves
 
 LEAK = 0.05
@@ -31,17 +31,13 @@ def run(ctx: Context) -> dict:
         for seed in seeds:
             for mode, (sampler, options) in MODES.items():
                 r = fit(ctx, dataset, "rotate", sampler, seed, options, eval_every=every)
-                curve = r["curve"] + [
-                    {"step": r["steps"], "seconds": r["seconds"], "mrr": r["valid"]["mrr"]}
-                ]
                 runs.append(
                     {
                         "dataset": dataset,
                         "seed": seed,
                         "mode": mode,
-                        "curve": curve,
-                        "valid_mrr": r["valid"]["mrr"],
-                        "test_mrr": r["test"]["mrr"],
+                        "curve": full_curve(r),
+                        **scores(r),
                         "fn_rate": r["last"].get("fn_rate"),
                     }
                 )
@@ -105,17 +101,3 @@ def figures(data: dict) -> list:
         }
         figs.append(curves(groups, "step", f"{d}: valid MRR, normal vs oracle vs leakage"))
     return figs
-
-
-EXPERIMENT = Experiment(
-    name="fn-cost",
-    title="What false negatives cost (normal vs oracle vs leakage)",
-    question="How much do false negatives cost a uniform + self-adversarial run: the known "
-    "true facts filtered out, left in, or forced in?",
-    estimate={"quick": 600, "full": 5400},
-    run=run,
-    table=table,
-    conclude=conclude,
-    figures=figures,
-    small=False,
-)

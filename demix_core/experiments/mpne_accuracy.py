@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from demix_core.experiments.base import Context, Experiment, fit, mean
+from demix_core.experiments.base import Context, fit, mean
 from demix_core.experiments.figs import PALETTE
 
 DATASETS = ("umls", "kinships", "fb15k-237")
@@ -210,18 +210,3 @@ def figures(data: dict) -> list:
         height=380,
     )
     return [over_steps, over_mu]
-
-
-EXPERIMENT = Experiment(
-    name="mpne-accuracy",
-    title="MPNE accuracy on injected false negatives",
-    question="With part of train hidden as known truth, how precisely does MPNE flag the "
-    "sampled negatives that are really true, over training and over mu?",
-    estimate={"quick": 900, "full": 5400},
-    run=run,
-    table=table,
-    conclude=conclude,
-    figures=figures,
-    small=False,
-    keeps=True,
-)

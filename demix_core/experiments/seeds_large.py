@@ -9,15 +9,14 @@ the number of seeds on which DeMix is ahead. `--budget full`: the recommended st
 
 from __future__ import annotations
 
-from demix_core.experiments.base import Context, Experiment, fit, mean, std
-from demix_core.experiments.benchmarks import DATASETS, QUICK_STEPS, _why, diagnostics
+from demix_core.experiments.base import Context, demix_options, fit, mean, std
+from demix_core.experiments.benchmarks import DATASETS, _why, diagnostics
 from demix_core.experiments.figs import bars
 
 PAIR = {"uniform+adv": ("uniform", {}), "DeMix": ("demix", {})}
 
 
 def run(ctx: Context) -> dict:
-    from demix_core.config import recommended_demix
 
     runs = []
     for dataset in ctx.large(DATASETS):
@@ -30,9 +29,7 @@ def run(ctx: Context) -> dict:
                         "model": "rotate",
                         "sampler": name,
                         "seed": seed,
-                        "options": recommended_demix(dataset, "rotate")
-                        if sampler == "demix"
-                        else {},
+                        "options": demix_options(dataset, "rotate", sampler),
                         "mrr": r["test"]["mrr"],
                         "hits@1": r["test"].get("hits@1"),
                         "hits@10": r["test"].get("hits@10"),
@@ -125,18 +122,3 @@ def figures(data: dict) -> list:
                 rows.append({"dataset": dataset, "sampler": name, "mrr": mean(mrr), "sd": std(mrr)})
     title = "Test MRR, mean over seeds (+-1 std), equal steps"
     return [bars(rows, "dataset", "mrr", "sampler", title, err="sd")]
-
-
-EXPERIMENT = Experiment(
-    name="seeds-large",
-    title="DeMix vs its base on FB15k-237 / WN18RR, every seed",
-    question="Is DeMix at least as good as uniform + self-adversarial on the paper's two "
-    "benchmarks when the seed is varied? (RotatE, equal steps, 3 seeds)",
-    estimate={"quick": 2400, "full": 24000},
-    run=run,
-    table=table,
-    conclude=conclude,
-    figures=figures,
-    small=False,
-    large_quick={"steps": QUICK_STEPS},
-)

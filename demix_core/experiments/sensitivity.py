@@ -6,7 +6,7 @@ the picks (tests/test_experiments.py checks that it agrees with the committed re
 
 from __future__ import annotations
 
-from demix_core.experiments.base import SMALL, Context, Experiment, fit, mean
+from demix_core.experiments.base import SMALL, Context, fit, mean, scores
 from demix_core.experiments.figs import heatmap
 
 MUS = (0.0, 0.5, 1.0, 3.0, 5.0)
@@ -41,8 +41,7 @@ def row(dataset, model, seed, mu, alpha, r) -> dict:
         "seed": seed,
         "mu": mu,
         "alpha": alpha,
-        "valid_mrr": r["valid"]["mrr"],
-        "test_mrr": r["test"]["mrr"],
+        **scores(r),
     }
 
 
@@ -137,16 +136,3 @@ def figures(data: dict) -> list:
                 heatmap(z, mus, alphas, f"{dataset} RotatE: {split} MRR", "mu", "alpha", best=pick)
             )
     return figs
-
-
-EXPERIMENT = Experiment(
-    name="sensitivity",
-    title="Sensitivity: mu x alpha",
-    question="How do MPNE's range mu and AdaMix's balance alpha trade off, and which pair "
-    "should be the default? (valid picks, test reported)",
-    estimate={"quick": 900, "full": 14400},
-    run=run,
-    table=table,
-    conclude=conclude,
-    figures=figures,
-)

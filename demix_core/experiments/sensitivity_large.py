@@ -11,8 +11,8 @@ picks (tests/test_experiments.py checks the two agree).
 from __future__ import annotations
 
 from demix_core.experiments import sensitivity
-from demix_core.experiments.base import Context, Experiment, fit
-from demix_core.experiments.benchmarks import DATASETS, QUICK_STEPS
+from demix_core.experiments.base import Context, fit
+from demix_core.experiments.benchmarks import DATASETS
 
 MUS = (0.0, 1.0)
 ALPHAS = (0.7, 0.9)
@@ -32,16 +32,5 @@ def run(ctx: Context) -> dict:
     return {"cells": cells, "base": base}
 
 
-EXPERIMENT = Experiment(
-    name="sensitivity-large",
-    title="Sensitivity on FB15k-237 / WN18RR",
-    question="Which mu and alpha should DeMix use on the paper's two benchmarks? "
-    "(a 2 x 2 corner picked on valid, test reported)",
-    estimate={"quick": 1500, "full": 7200},
-    run=run,
-    table=sensitivity.table,
-    conclude=sensitivity.conclude,
-    figures=sensitivity.figures,
-    small=False,
-    large_quick={"steps": QUICK_STEPS},
-)
+# same numbers layout as `sensitivity`: its table, conclusion and heatmaps
+table, conclude, figures = sensitivity.table, sensitivity.conclude, sensitivity.figures

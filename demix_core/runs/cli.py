@@ -130,25 +130,24 @@ def _sweep(store: RunStore, args: argparse.Namespace) -> int:
     return 0
 
 
+def _emit(args: argparse.Namespace, data, lines) -> int:
+    """`data` as one JSON line with --json, else the readable `lines` (an iterable)."""
+    print(json.dumps(data) if args.json else "\n".join(lines))
+    return 0
+
+
 def _list(store: RunStore, args: argparse.Namespace) -> int:
     runs = store.records(args.group)
-    if args.json:
-        print(json.dumps(runs))
-        return 0
-    print(f"{'id':24} {'status':11} {'progress':>14}  name")
-    for r in runs:
-        print(f"{r['id']:24} {r['status']:11} {r['step']:>7}/{r['steps']:<6}  {r['name']}")
-    return 0
+    head = f"{'id':24} {'status':11} {'progress':>14}  name"
+    rows = (
+        f"{r['id']:24} {r['status']:11} {r['step']:>7}/{r['steps']:<6}  {r['name']}" for r in runs
+    )
+    return _emit(args, runs, [head, *rows])
 
 
 def _show(store: RunStore, args: argparse.Namespace) -> int:
     run = store.get(args.id)
-    if args.json:
-        print(json.dumps(run))
-        return 0
-    for key in SHOW_KEYS:
-        print(f"{key:>15}: {run[key]}")
-    return 0
+    return _emit(args, run, (f"{key:>15}: {run[key]}" for key in SHOW_KEYS))
 
 
 def _cancel(store: RunStore, args: argparse.Namespace) -> int:
