@@ -23,7 +23,7 @@ def show(store) -> None:
         "Study", groups, key="compare_study", format_func=lambda g: f"{specs[g].name} ({g})"
     )
     study = specs[group]
-    summary = tune.summary(store, group)
+    summary = study_lib.summary(store, group)
     told = [r for r in summary["rows"] if r["state"] != "RUNNING"]
     state = "driving" if summary["driven"] else "stopped"
     st.caption(f"{len(told)} of {study.trials} trials told ({state}); objective "

@@ -25,7 +25,8 @@ is sent by the same server to that cluster instead (`cluster.py`, `dispatch.py`,
 picks each trial's values, and every trial is a run of the study's group.
 """
 
-from demix_core.runs.api import RunStore, default_home, user_cache_dir
+from demix_core.runs.api import RunStore, default_home
 from demix_core.runs.db import STATUSES, StoreError
+from demix_core.runs.files import user_cache_dir
 
 __all__ = ["STATUSES", "RunStore", "StoreError", "default_home", "user_cache_dir"]

@@ -37,12 +37,6 @@ def default_home() -> Path:
     return Path(os.environ.get("DEMIX_HOME") or "runs")
 
 
-def user_cache_dir() -> Path:
-    """Where DeMix Lab keeps what it can rebuild (dataset statistics, the PyKEEN bench's
-    venv): `$XDG_CACHE_HOME/demix-lab`, `~/.cache/demix-lab` by default."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "demix-lab"
-
-
 def new_id(prefix: str = "") -> str:
     """Sortable id: creation time plus 40 random bits (a 1000-run sweep in one second
     collides with odds below one in a million)."""

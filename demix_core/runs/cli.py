@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from demix_core.runs import tune_cli
 from demix_core.runs.api import RunStore, default_home
+from demix_core.runs.flags import checked_config
 from demix_core.runs.sweep import parse_grid
 from demix_core.validation import check_number
 
@@ -92,27 +92,8 @@ def run_runs_command(args: argparse.Namespace) -> int:
     return COMMANDS[args.runs_command](store, args)
 
 
-def _checked_config(args: argparse.Namespace):
-    """The run's config from flags, refused now (not when a worker starts it) if a step
-    would not fit in memory; and its name, free of control characters."""
-    from demix_core.config import config_from_args
-    from demix_core.data import load_dataset
-    from demix_core.training import pick_device
-    from demix_core.validation import check_memory, check_name
-
-    config = config_from_args(args)
-    kg = load_dataset(config.dataset)
-    # a cluster's workers may have the GPU this machine lacks: estimate as for the CPU there
-    remote = args.cluster or (args.cluster is None and os.environ.get("DEMIX_CLUSTER"))
-    device = pick_device("cpu" if remote else config.device)
-    check_memory(config, kg.num_entities, kg.num_relations, device)
-    if args.name is not None:
-        check_name("name", args.name)
-    return config
-
-
 def _submit(store: RunStore, args: argparse.Namespace) -> int:
-    config = _checked_config(args)
+    config = checked_config(args)
     run_id = store.submit(config, name=args.name, start=not args.no_start, cluster=args.cluster)
     print(json.dumps({"id": run_id}) if args.json else f"queued {run_id}")
     return 0
@@ -120,7 +101,7 @@ def _submit(store: RunStore, args: argparse.Namespace) -> int:
 
 def _sweep(store: RunStore, args: argparse.Namespace) -> int:
     grid = parse_grid(args.grid)
-    config, start = _checked_config(args), not args.no_start
+    config, start = checked_config(args), not args.no_start
     group = store.sweep(config, grid, name=args.name, start=start, cluster=args.cluster)
     ids = [r["id"] for r in store.records(group)][::-1]
     if args.json:

@@ -30,6 +30,12 @@ CHECKPOINT_DIR = "checkpoints"
 _STEP_FILE = re.compile(r"step_(\d+)\.pt")
 
 
+def user_cache_dir() -> Path:
+    """Where DeMix Lab keeps what it can rebuild (dataset statistics, the PyKEEN bench's
+    venv): `$XDG_CACHE_HOME/demix-lab`, `~/.cache/demix-lab` by default."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "demix-lab"
+
+
 def write_json_atomic(path: Path, obj: object) -> None:
     """Write `obj` as JSON so that readers see the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)

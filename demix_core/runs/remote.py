@@ -120,7 +120,6 @@ def dataset_folder(payload: dict) -> Path:
     """Write a dataset sent by content into this worker's cache (once per digest), after
     checking every file against the digest the client computed."""
     from demix_core.errors import DatasetError
-    from demix_core.runs.api import user_cache_dir
 
     for name, blob in payload["files"].items():
         got = hashlib.sha256(blob).hexdigest()
@@ -129,7 +128,7 @@ def dataset_folder(payload: dict) -> Path:
                 f"dataset {payload['name']}: {name} arrived damaged (sha256 {got[:12]}, "
                 f"expected {payload['sha256'][name][:12]}); not trained"
             )
-    folder = user_cache_dir() / "datasets" / payload["digest"]
+    folder = files.user_cache_dir() / "datasets" / payload["digest"]
     if not folder.is_dir():
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".incoming-"))

@@ -1,12 +1,14 @@
 """The Optuna side of a study (`tune.py` has its spec and CLI-facing functions): the driver's
-ask/follow/tell loop, each trial's state read back from its run, and Optuna's figures."""
+ask/follow/tell loop (`drive`), each trial's state read back from its run (`summary`), and
+Optuna's figures."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from demix_core.errors import DemixError
-from demix_core.runs import files
+from demix_core.runs import files, tune
 from demix_core.runs.tune import MAX_RESUMES, STARTUP_TRIALS, Study, pruned_path, read_pruned
 
 if TYPE_CHECKING:
@@ -186,3 +188,23 @@ def figures(store: RunStore, study: Study) -> dict[str, go.Figure]:
     names = [p.name for p in study.params]
     out["slice"] = vis.plot_slice(s, params=names, target_name=study.objective)
     return out
+
+
+def drive(store: RunStore, group: str, echo=lambda line: None) -> dict:
+    """Run study `group` to its end (see the module's docstring); return its summary."""
+    with tune.driving(store.home, group):
+        driver = Driver(store, Study.load(store.home, group), echo)
+        while not driver.step():
+            time.sleep(tune.POLL_S)
+    return summary(store, group)
+
+
+def summary(store: RunStore, group: str) -> dict:
+    """The study's trials (number, run, state, values, objective) and its best trial."""
+    study = Study.load(store.home, group)
+    rows = trial_rows(store, study)
+    done = [r for r in rows if r["state"] == "COMPLETE"]
+    best = max(done, key=lambda r: r["value"]) if done else None
+    return {"group": group, "name": study.name, "objective": study.objective,
+            "trials": study.trials, "driven": tune.is_driven(store.home, group),
+            "rows": rows, "best": best}  # fmt: skip

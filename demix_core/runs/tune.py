@@ -19,7 +19,6 @@ from __future__ import annotations
 import fcntl
 import json
 import math
-import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -213,27 +212,3 @@ def read_pruned(home: Path, group: str) -> dict[str, int]:
         return json.loads(pruned_path(home, group).read_text())
     except (OSError, ValueError):
         return {}
-
-
-def drive(store: RunStore, group: str, echo=lambda line: None) -> dict:
-    """Run study `group` to its end (see the module's docstring); return its summary."""
-    from demix_core.runs.study import Driver
-
-    with driving(store.home, group):
-        driver = Driver(store, Study.load(store.home, group), echo)
-        while not driver.step():
-            time.sleep(POLL_S)
-    return summary(store, group)
-
-
-def summary(store: RunStore, group: str) -> dict:
-    """The study's trials (number, run, state, values, objective) and its best trial."""
-    from demix_core.runs.study import trial_rows
-
-    study = Study.load(store.home, group)
-    rows = trial_rows(store, study)
-    done = [r for r in rows if r["state"] == "COMPLETE"]
-    best = max(done, key=lambda r: r["value"]) if done else None
-    return {"group": group, "name": study.name, "objective": study.objective,
-            "trials": study.trials, "driven": is_driven(store.home, group),
-            "rows": rows, "best": best}  # fmt: skip

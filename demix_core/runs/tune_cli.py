@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from demix_core.runs import study as study_lib
 from demix_core.runs import tune
+from demix_core.runs.flags import checked_config
 
 
 def add_parsers(sub, add_train_args) -> None:
@@ -38,10 +40,9 @@ def _driver_flags(p: argparse.ArgumentParser, start: bool = True) -> None:
 
 
 def tune_command(store, args) -> int:
-    from demix_core.runs.cli import _checked_config
 
     params = [tune.parse_param(spec) for spec in args.param]
-    study = tune.create(store, _checked_config(args), params, args.trials, args.objective,
+    study = tune.create(store, checked_config(args), params, args.trials, args.objective,
                         args.pruning, args.parallel, args.name, args.cluster)  # fmt: skip
     if not args.json:
         print(f"study {study.group}: {study.trials} trials of {', '.join(p.name for p in params)}")
@@ -65,7 +66,7 @@ def study_command(store, args) -> int:
 
 def _show(store, group: str, args, drive: bool = False) -> int:
     echo = (lambda line: None) if args.json else print
-    summary = tune.drive(store, group, echo) if drive else tune.summary(store, group)
+    summary = study_lib.drive(store, group, echo) if drive else study_lib.summary(store, group)
     if args.json:
         print(json.dumps(summary))
         return 0

@@ -10,6 +10,7 @@ from app_support import finish, tiny
 from streamlit.testing.v1 import AppTest
 
 from demix_core.runs import RunStore, tune
+from demix_core.runs import study as study_mod
 from demix_core.runs.study import Driver
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
@@ -43,7 +44,7 @@ def finished_study(home, trials: int = 4) -> tune.Study:
 
 def test_compare_shows_a_study_and_trains_with_its_best_settings(home):
     study = finished_study(home)
-    summary = tune.summary(RunStore(home), study.group)
+    summary = study_mod.summary(RunStore(home), study.group)
     at = app("pages/compare.py")
     assert at.selectbox(key="compare_study").value == study.group
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]

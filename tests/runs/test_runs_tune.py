@@ -13,7 +13,7 @@ import pytest
 from runs_support import tiny_config, wait_for
 
 from demix_core.errors import ConfigError
-from demix_core.runs import tune
+from demix_core.runs import study, tune
 
 SPACE = ("mu=0.25:5:log", "alpha=0.3:1.0")
 
@@ -64,7 +64,7 @@ def outcome(summary: dict) -> list[tuple]:
 def test_a_seeded_study_prunes_at_the_median_and_resumes_to_the_same_trials(store, cluster):
     params = [tune.parse_param(s) for s in SPACE]
     a = tune.create(store, study_config(), params, trials=6, pruning=True, cluster=cluster.address)
-    first = tune.drive(store, a.group)
+    first = study.drive(store, a.group)
     rows = first["rows"]
     assert [r["number"] for r in rows] == list(range(6))
     assert {r["state"] for r in rows} <= {"COMPLETE", "PRUNED"}
@@ -91,6 +91,6 @@ def test_a_seeded_study_prunes_at_the_median_and_resumes_to_the_same_trials(stor
     os.killpg(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     assert not tune.is_driven(store.home, b.group)
-    second = tune.drive(store, b.group)  # resumes: rebuilt from the store's runs
+    second = study.drive(store, b.group)  # resumes: rebuilt from the store's runs
     assert outcome(second) == outcome(first)
     assert len(store.records(b.group)) == 6
