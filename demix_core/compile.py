@@ -12,7 +12,8 @@ import os
 from collections.abc import Callable
 
 # Work (multiply-adds, roughly) above which mode "auto" compiles: training counts
-# steps x batch x negatives x dim, evaluation 2 x queries x entities x entity width.
+# steps x batch x negatives x entity width, evaluation 2 x queries x entities x entity width
+# (entity width: the floats of one entity row, 2 x dim for the complex models and HAKE).
 TRAIN_WORK = 1e10
 EVAL_WORK = 5e9
 _state = {"enabled": False}

@@ -133,11 +133,16 @@ def train(
     tmp = out / ".config.json.tmp"
     tmp.write_text(config.to_json())
     os.replace(tmp, out / "config.json")
-    work = config.steps * config.batch_size * config.negatives * config.dim
-    set_compile(decide(config.compile, work, threshold=TRAIN_WORK))
+    set_compile(decide(config.compile, train_work(config, run.model), threshold=TRAIN_WORK))
     loss_fn = make_loss_fn()
     with open(out / "metrics.jsonl", "a") as fh:
         return _loop(run, loss_fn, callbacks, fh)
+
+
+def train_work(config: TrainConfig, model) -> float:
+    """The run's scoring work for `--compile auto`: steps x batch x negatives x the floats of
+    an entity row (2 x dim for RotatE, ComplEx and HAKE, whose rows are pairs per dim)."""
+    return config.steps * config.batch_size * config.negatives * model.entity.shape[1]
 
 
 def make_loss_fn():

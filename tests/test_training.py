@@ -227,3 +227,19 @@ def test_truth_stats_leave_sampled_train_positives_out_of_mpne_precision(tiny_kg
     # over the three that are not train positives: MPN {3, 4} holds the one true fact 3
     assert stats["mpne_precision"] == 1 / 2 and stats["mpne_recall"] == 1.0
     assert stats["guess_precision"] == 1 / 3
+
+
+def test_auto_compile_counts_the_floats_of_an_entity_row():
+    """Nations' RotatE row (1500 x 512 x 64 x dim 200, complex: 400 floats a row) is past the
+    threshold, its TransE row (dim 100, real) is not, and HAKE counts like RotatE."""
+    from demix_core.compile import TRAIN_WORK, decide
+    from demix_core.models import KGEModel
+    from demix_core.training import train_work
+
+    def compiles(model_name: str) -> bool:
+        cfg = make_config("nations", model_name, "uniform")
+        model = KGEModel(model_name, 14, 55, cfg.dim, cfg.gamma)
+        assert train_work(cfg, model) == cfg.steps * 512 * 64 * model.entity.shape[1]
+        return decide("auto", train_work(cfg, model), TRAIN_WORK)
+
+    assert compiles("rotate") and compiles("hake") and not compiles("transe")
