@@ -1,8 +1,10 @@
 """Start the app exactly as `streamlit run app.py ARGS` does, and meanwhile, in a background
 thread, import what the pages import (torch, the demix_core modules, pandas and Arrow) and
 load the example runs' datasets, so the first page a visitor opens on a freshly started
-server does not wait for them. The server listens at once; a page that arrives mid-way
-simply waits for the import it needs. What it saves: docs/performance.md ("The browser").
+server waits less for them. The server starts listening without waiting for the warm-up (a
+little later than it would alone: the imports share the interpreter), and a page that
+arrives mid-way waits only for the imports it needs. What it saves and costs:
+docs/performance.md ("The browser").
 
     .venv/bin/python scripts/serve.py [streamlit run options, e.g. --server.port 8502]
 
