@@ -10,7 +10,7 @@ setup:
 	@scripts/setup.sh
 
 app: setup
-	NUMBA_CACHE_DIR=$(CURDIR)/.numba_cache .venv/bin/streamlit run app.py
+	NUMBA_CACHE_DIR=$(CURDIR)/.numba_cache .venv/bin/python scripts/serve.py
 
 test: setup
 	@scripts/ensure_chromium.sh

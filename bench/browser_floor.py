@@ -1,12 +1,25 @@
 """The browser's floor for a Streamlit page on this machine: the first open of a page that
-only writes a heading, in a fresh browser context (the frontend's scripts loaded afresh), next
-to the app's Lesson and MPNE pages opened the same way, in one run.
+only writes a heading (and of one that also draws a metric, a small Plotly chart and a small
+table), in a fresh browser context (the frontend's scripts loaded afresh), next to the app's
+Lesson and MPNE pages opened the same way, in one run.
 
-    .venv/bin/python bench/browser_floor.py [--repeat 3]
+    .venv/bin/python bench/browser_floor.py [--repeat 3] [--cold 3] [--settle 0]
 
-What the app can win is the difference between its pages and the floor; the floor itself is
-Streamlit's frontend starting in headless chromium. Uses Debian's chromium through the
-`playwright` package (never `playwright install`); both servers are stopped by pid.
+1. warm server: each page's first open in a new context (`--repeat` times, alternating), and
+   a view restored from its URL (MPNE at mu 2.5, Lesson step 4) in a new context;
+2. cold server (`--cold` rounds, 0 skips): the first page a freshly started server draws,
+   Lesson and MPNE, served the way `make app` serves them (`scripts/serve.py`, which warms
+   the imports in the background) and by a plain `streamlit run app.py`, alternating, next
+   to the floor pages each on a freshly started server; `--settle` waits that many seconds
+   after the server answers before the browser asks (0: a browser opened with the server).
+
+Each page is timed to its data being shown (the Lesson's takeaway, MPNE's counts), to its
+first chart being drawn and to the end of the script run that showed the data (the Lesson
+then fills the caches of the next steps), and set against the floor that draws the same
+kinds of element: what the app can win is the difference; the floor itself is Streamlit's
+frontend (and plotly.js) starting in headless chromium. For a freshly started server, "up"
+is the time from starting it to its health check answering. Uses Debian's chromium through
+the `playwright` package (never `playwright install`); every server is stopped by pid.
 """
 
 from __future__ import annotations
@@ -24,59 +37,162 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 from conftest import READY, free_port, launch_browser, start_server, stop_server  # noqa: E402
 
-FLOOR = "import streamlit as st\nst.title('Floor')\n"
+FLOOR_SCRIPT = """import streamlit as st
+st.title("Floor")
+if st.query_params.get("elements"):  # the kinds MPNE draws, with almost no data
+    import plotly.graph_objects as go
+    st.metric("MPN", 1)
+    st.plotly_chart(go.Figure(go.Scatter(x=[0, 1], y=[0, 1])))
+    st.dataframe({"a": [1, 2], "b": ["x", "y"]})
+"""
+TAKEAWAY, METRIC = '[data-testid="stAlertContentInfo"]', '[data-testid="stMetricValue"]'
+CHART = ".js-plotly-plot"
+HEADING, ELEMENTS = "floor: a heading", "floor: + metric, chart, table"
+# name -> (path and query, a heading it shows, the element that shows its data, a chart?)
+FLOORS = {HEADING: ("/", "Floor", None, False), ELEMENTS: ("/?elements=1", "Floor", METRIC, True)}
+PAGES = {"lesson": ("/lesson", "1.", TAKEAWAY, False), "mpne": ("/mpne", "MPNE", METRIC, True)}
+RESTORED = {
+    "mpne restored (mu 2.5)": ("/mpne?mu=2.5", "MPNE", METRIC, True),
+    "lesson restored (step 4)": ("/lesson?step=4", "4.", TAKEAWAY, True),
+}
+WAYS = {"serve.py": None, "streamlit run": "app.py"}  # -> start_server's script
+MARKS = ("data", "chart", "over")
 
 
-def first_open(browser, url: str, heading: str) -> float:
+def first_open(browser, url: str, heading: str, data: str | None, chart: bool) -> tuple:
+    """Seconds from asking for `url` in a new browser context to its data being shown (the
+    heading and the `data` element), to its first chart being drawn (nan without one) and
+    to the end of the script run that showed the data, each noted when first seen (polled
+    every 20 ms once the heading is there)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     t0 = time.perf_counter()
     page.goto(url)
     page.get_by_role("heading", name=heading).first.wait_for(timeout=90_000)
-    page.wait_for_selector(READY, timeout=90_000)
-    seconds = time.perf_counter() - t0
+    seen = dict.fromkeys(MARKS, float("nan"))
+    seen["data"] = time.perf_counter() - t0  # the heading, when that is all a page shows
+    # in this order: a page may pause between two runs (a rerun) before its data is there
+    pending = {"data": data, "over": READY}
+    pending = {mark: selector for mark, selector in pending.items() if selector}
+    charts = CHART if chart else None
+    deadline = time.monotonic() + 90
+    while pending or charts:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url}: {[*pending.values(), charts]} not seen in 90 s")
+        now = time.perf_counter() - t0
+        if charts and page.locator(charts).count():
+            seen["chart"], charts = now, None
+        if pending:
+            mark, selector = next(iter(pending.items()))
+            if page.locator(selector).count():
+                seen[mark] = now
+                del pending[mark]
+        page.wait_for_timeout(20)
     context.close()
-    return seconds
+    return tuple(seen[mark] for mark in MARKS)
+
+
+Times = dict[str, list[tuple]]  # view -> one (data, chart, over) per open
+
+
+def warm_server(browser, tmp: Path, repeat: int) -> Times:
+    """First opens and restored views in new contexts on two running servers."""
+    floor_port, app_port = free_port(), free_port()
+    servers = [
+        start_server(tmp / "home", floor_port, script=tmp / "floor.py"),
+        start_server(tmp / "home", app_port),
+    ]
+    try:
+        port = {**dict.fromkeys(FLOORS, floor_port), **dict.fromkeys([*PAGES, *RESTORED], app_port)}
+        views = {
+            name: (f"http://127.0.0.1:{port[name]}{path}", *rest)
+            for name, (path, *rest) in (FLOORS | PAGES | RESTORED).items()
+        }
+        for name in RESTORED:  # the view drawn once, as its sender's was
+            first_open(browser, *views[name])
+        times: Times = {name: [] for name in views}
+        for _ in range(repeat):  # alternating, so load hits each page alike
+            for name, view in views.items():
+                times[name].append(first_open(browser, *view))
+        return times
+    finally:
+        for proc in servers:
+            stop_server(proc)
+
+
+def cold_open(browser, tmp: Path, script, view: tuple, settle: float) -> tuple:
+    """`first_open` of the first page of a server started just now, on a fresh store, and
+    the seconds from starting the server to its health check answering."""
+    home = Path(tempfile.mkdtemp(dir=tmp, prefix="home-"))
+    port = free_port()
+    t0 = time.perf_counter()
+    proc = start_server(home, port, script=script)
+    up = time.perf_counter() - t0
+    try:
+        time.sleep(settle)
+        path, *rest = view
+        return (*first_open(browser, f"http://127.0.0.1:{port}{path}", *rest), up)
+    finally:
+        stop_server(proc)
+
+
+def cold_server(browser, tmp: Path, rounds: int, settle: float) -> Times:
+    """Each round: the floors, then each page by each way (which goes first alternates)."""
+    times: Times = {name: [] for name in FLOORS}
+    for r in range(rounds):
+        for name, view in FLOORS.items():
+            times[name].append(cold_open(browser, tmp, tmp / "floor.py", view, settle))
+        ways = list(WAYS.items())[:: 1 if r % 2 == 0 else -1]
+        for name, view in PAGES.items():
+            for way, script in ways:
+                seconds = cold_open(browser, tmp, script, view, settle)
+                times.setdefault(f"{name}, {way}", []).append(seconds)
+    return times
+
+
+def report(times: Times) -> None:
+    """Per view, medians, each with its margin over the floor that draws the same kinds of
+    elements (a heading; or a metric, a chart and a table too); then each open's data time."""
+    med = {
+        name: [statistics.median(t[i] for t in values) for i in range(len(MARKS))]
+        for name, values in times.items()
+    }
+    for name, values in times.items():
+        floor = med[ELEMENTS if values[0][1] == values[0][1] else HEADING]
+        cells = [
+            f"{mark} {m:5.2f} s ({m - f:+.2f})" if m == m else f"{mark} {'-':>14}"
+            for mark, m, f in zip(MARKS, med[name], floor)
+        ]
+        if len(values[0]) > len(MARKS):  # a freshly started server: how long it took to be up
+            cells.append(f"up {statistics.median(t[-1] for t in values):.2f} s")
+        each = ", ".join(f"{t[0]:.2f}" for t in values)
+        print(f"{name:<30} {'; '.join(cells)}; data: {each}")
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--repeat", type=int, default=3, help="rounds on the warm servers")
+    p.add_argument("--cold", type=int, default=3, help="rounds of freshly started servers")
+    p.add_argument("--settle", type=float, default=0.0, help="seconds from up to first open")
     args = p.parse_args()
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "home").mkdir()
-        (tmp / "floor.py").write_text(FLOOR)
-        floor_port, app_port = free_port(), free_port()
-        servers = [
-            start_server(tmp / "home", floor_port, script=tmp / "floor.py"),
-            start_server(tmp / "home", app_port),
-        ]
-        try:
-            with sync_playwright() as pw:
-                browser = launch_browser(pw)
-                pages = {
-                    "floor (a heading only)": (f"http://127.0.0.1:{floor_port}/", "Floor"),
-                    "lesson": (f"http://127.0.0.1:{app_port}/lesson", "1."),
-                    "mpne": (f"http://127.0.0.1:{app_port}/mpne", "MPNE"),
-                }
-                times = {name: [] for name in pages}
-                for _ in range(args.repeat):  # alternating, so load hits each page alike
-                    for name, (url, heading) in pages.items():
-                        times[name].append(first_open(browser, url, heading))
-                browser.close()
-        finally:
-            for proc in servers:
-                stop_server(proc)
-    floor = statistics.median(times["floor (a heading only)"])
-    for name, values in times.items():
-        med = statistics.median(values)
-        print(
-            f"{name:<24} first open, fresh context: median {med:.2f} s "
-            f"({', '.join(f'{v:.2f}' for v in values)}); {med - floor:+.2f} s over the floor"
-        )
+        (tmp / "floor.py").write_text(FLOOR_SCRIPT)
+        with sync_playwright() as pw:
+            browser = launch_browser(pw)
+            warm = warm_server(browser, tmp, args.repeat)
+            cold = cold_server(browser, tmp, args.cold, args.settle) if args.cold else {}
+            browser.close()
+    print("Medians, seconds from asking for the page (over its floor): data shown, first")
+    print("chart drawn, run over; for a freshly started server, up: from its start to answering")
+    print("warm server, first open in a new browser context:")
+    report(warm)
+    if cold:
+        print(f"freshly started server, its first page ({args.settle:g} s after it is up):")
+        report(cold)
     return 0
 
 

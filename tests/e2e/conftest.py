@@ -1,7 +1,8 @@
 """Browser fixtures: Debian's chromium driven by the `playwright` package (never
-`playwright install`), and a real `streamlit run app.py` on a free port with a temporary
-DEMIX_HOME. Teardown kills, by pid, the server's process group and every queue server or
-worker of that home (each leads its own session), reaps them, and checks none is left.
+`playwright install`), and the app served on a free port with a temporary DEMIX_HOME the way
+`make app` serves it (`scripts/serve.py`: `streamlit run app.py` and a warm-up). Teardown
+kills, by pid, the server's process group and every queue server or worker of that home
+(each leads its own session), reaps them, and checks none is left.
 
 `scripts/screenshots.py` uses the same helpers."""
 
@@ -42,18 +43,19 @@ def free_port() -> int:
 
 
 def start_server(
-    home: Path, port: int, timeout: float = 60.0, script: str | Path = "app.py"
+    home: Path, port: int, timeout: float = 60.0, script: str | Path | None = None
 ) -> subprocess.Popen:
-    """`streamlit run SCRIPT` (the app by default) in its own process group; returns once
-    /_stcore/health is ok."""
+    """The app through `scripts/serve.py` (as `make app` starts it), or `streamlit run
+    SCRIPT` when a script is named, in its own process group; returns once /_stcore/health
+    is ok."""
     env = {**os.environ, "DEMIX_HOME": str(home)}
     env.pop("DEMIX_NO_WORKERS", None)
+    if script is None:
+        command = [sys.executable, str(ROOT / "scripts" / "serve.py")]
+    else:
+        command = [sys.executable, "-m", "streamlit", "run", str(script)]
     argv = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(script),
+        *command,
         "--server.headless",
         "true",
         "--server.address",
