@@ -3,8 +3,11 @@ run of the suite leaves nothing behind. Shared by tests/runs, tests/app and test
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -51,3 +54,12 @@ def kill_and_reap(pids: list[int], timeout: float = 15.0) -> None:
                 if not Path(f"/proc/{pid}").exists():
                     pending.discard(pid)
         time.sleep(0.05)
+
+
+def python_json(code: str, env: dict | None = None, cwd: Path | None = None):
+    """Run `code` in a fresh Python and return the JSON of its last stdout line (a probe of
+    what a new process imports or sets up; it fails the test if the process does)."""
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.splitlines()[-1])

@@ -5,12 +5,10 @@ kernel's minor-fault counter in a fresh interpreter, with and without the opt-ou
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 
 import pytest
+from procs import python_json
 
 from demix_core import _malloc
 
@@ -31,14 +29,7 @@ print(json.dumps({"applied": _malloc.applied, "faults": rounds}))
 
 
 def sixteen_rounds(env: dict) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.splitlines()[-1])
+    return python_json(SCRIPT, env={**os.environ, **env})
 
 
 @pytest.mark.skipif(not _malloc.applied, reason="not glibc: the C library's defaults stay")
@@ -60,10 +51,7 @@ def test_importing_the_library_changes_no_process_setting():
         "print(json.dumps([_malloc.applied, os.environ.get('OMP_WAIT_POLICY')]))"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "DEMIX_MALLOC")}
-    out = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
-    )
-    assert json.loads(out.stdout.splitlines()[-1]) == [False, None]
+    assert python_json(probe, env=env) == [False, None]
     entry = (
         "import runpy, sys, json, os; sys.argv = ['demix_core', '--help']\n"
         "try:\n    runpy.run_module('demix_core', run_name='__main__')\n"
@@ -71,7 +59,4 @@ def test_importing_the_library_changes_no_process_setting():
         "from demix_core import _malloc\n"
         "print(json.dumps([_malloc.applied, os.environ.get('OMP_WAIT_POLICY')]))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", entry], env=env, capture_output=True, text=True, check=True
-    )
-    assert json.loads(out.stdout.splitlines()[-1]) == [_malloc.applied, "PASSIVE"]
+    assert python_json(entry, env=env) == [_malloc.applied, "PASSIVE"]

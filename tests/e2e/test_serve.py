@@ -6,13 +6,11 @@ by pid. The browser tests, whose fixture starts the app this way, check it serve
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
-import subprocess
-import sys
 import urllib.request
 
 from conftest import ROOT, alive_pid, free_port, start_server, stop_server
+from procs import python_json
 
 SPEC = importlib.util.spec_from_file_location("serve", ROOT / "scripts" / "serve.py")
 serve = importlib.util.module_from_spec(SPEC)
@@ -45,10 +43,7 @@ def test_the_warm_up_imports_the_lens_stack_and_loads_the_examples_datasets():
         "print(json.dumps({'modules': sorted(sys.modules), "
         "'datasets': _load_cached.cache_info().currsize}))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    got = json.loads(out.stdout.splitlines()[-1])
+    got = python_json(code, cwd=ROOT)
     modules = set(got["modules"])
     wanted = {"torch", "pandas", "pyarrow", "demix_core.lesson", "demix_core.lens"}
     wanted |= {"demix_core.sampler_frames", "demix_core.checkpoint", "demix_core.training"}
