@@ -13,6 +13,22 @@ ROOT = Path(__file__).resolve().parents[2]
 NATIONS = ROOT / "assets" / "datasets" / "nations"
 
 
+def open_app(page: str | None = None, params: dict | None = None, check: bool = True):
+    """AppTest of the whole app (router and sidebar) after its first run, then, with `page`,
+    switched to that page with the URL's query `params` set; `check`: no exception on either
+    run."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    assert not (check and at.exception), at.exception
+    at.query_params.update(params or {})
+    if page:
+        at.switch_page(page).run()
+        assert not (check and at.exception), at.exception
+    return at
+
+
 def tiny(sampler: str = "uniform", **overrides):
     """A Nations TransE config that trains 20 steps in well under a second."""
     from demix_core.config import make_config

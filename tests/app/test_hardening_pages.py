@@ -9,7 +9,7 @@ import hashlib
 
 import pandas as pd
 import pytest
-from app_support import NATIONS, ROOT
+from app_support import NATIONS, open_app
 from streamlit.testing.v1 import AppTest
 
 from demix_core import plots
@@ -22,11 +22,8 @@ PAGES = (None, "pages/train.py", "pages/runs.py", "pages/compare.py", "pages/mpn
 
 
 def app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    return at
+    """The app on `page`; these tests look at the errors a page shows, so no exception check."""
+    return open_app(page, check=False)
 
 
 def messages(at: AppTest) -> str:

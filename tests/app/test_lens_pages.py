@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from app_support import ROOT, chart_traces, finish
+from app_support import chart_traces, finish, open_app
 from lens_support import LENS_DATASET, lens_config
 from streamlit.testing.v1 import AppTest
 
@@ -35,12 +35,7 @@ def lens(lens_home, monkeypatch):
     return RunStore(lens_home)
 
 
-def app(page: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+app = open_app
 
 
 def candidates(at: AppTest) -> int:
@@ -247,13 +242,7 @@ def test_empty_store_opens_a_checkpoint_file(home, no_examples, lens_home):
     assert "No run in the store has a checkpoint" in at.info[0].value
 
 
-def app_at(page: str, params: dict) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.run()
-    at.query_params.update(params)
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+app_at = open_app
 
 
 def test_a_shared_url_restores_the_view_and_the_url_follows_the_widgets(home):

@@ -5,7 +5,7 @@ the URL (restored, and bad values falling back with a notice)."""
 from __future__ import annotations
 
 import pytest
-from app_support import ROOT
+from app_support import open_app
 from streamlit.testing.v1 import AppTest
 
 from demix_core import analysis, lesson
@@ -16,12 +16,7 @@ from demix_core.lens import demix_lens, repartition
 
 
 def app(params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.run()
-    at.query_params.update(params or {})
-    at.switch_page("pages/lesson.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_app("pages/lesson.py", params)
 
 
 def click(at: AppTest, label: str) -> None:

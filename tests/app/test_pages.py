@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 import pytest
-from app_support import NATIONS, ROOT, chart_traces, finish, tiny
+from app_support import NATIONS, ROOT, chart_traces, finish, open_app, tiny
 from streamlit.testing.v1 import AppTest
 
 from demix_core.runs import RunStore
@@ -16,14 +16,7 @@ from demix_core.runs import RunStore
 PAGES = ("pages/home.py", "pages/lesson.py", "pages/train.py", "pages/runs.py", "pages/compare.py")
 
 
-def app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    if page:
-        at.switch_page(page).run()
-        assert not at.exception, at.exception
-    return at
+app = open_app
 
 
 def button(at: AppTest, label: str):

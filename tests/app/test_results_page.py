@@ -7,21 +7,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from app_support import ROOT
+from app_support import open_app
 from streamlit.testing.v1 import AppTest
 
 from demix_core import experiments
 
 
 def results_page(name: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/results.py")
-    if name:
-        at.query_params["experiment"] = name
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app("pages/results.py", {"experiment": name} if name else None)
 
 
 @pytest.mark.parametrize("name", list(experiments.experiments()))

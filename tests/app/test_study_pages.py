@@ -6,22 +6,14 @@ from __future__ import annotations
 
 import json
 
-from app_support import finish, tiny
+from app_support import finish, open_app, tiny
 from streamlit.testing.v1 import AppTest
 
 from demix_core.runs import RunStore, tune
 from demix_core.runs import study as study_mod
 from demix_core.runs.study import Driver
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
-
-
-def app(page: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+app = open_app
 
 
 def button(at: AppTest, label: str):
