@@ -7,7 +7,16 @@ one switch of the spec each. This is also the evidence for "DeMix >= its base on
 
 from __future__ import annotations
 
-from demix_core.experiments.base import SMALL, Context, demix_options, fit, mean, scores, std
+from demix_core.experiments.base import (
+    SMALL,
+    Context,
+    demix_options,
+    fit,
+    mean,
+    scores,
+    select,
+    std,
+)
 from demix_core.experiments.figs import bars
 
 VARIANTS = {
@@ -46,10 +55,6 @@ def run(ctx: Context) -> dict:
     return {"runs": runs}
 
 
-def _select(data, **where):
-    return [r for r in data["runs"] if all(r[k] == v for k, v in where.items())]
-
-
 def table(data: dict) -> list[dict]:
     rows = []
     pairs = list(dict.fromkeys((r["dataset"], r["model"]) for r in data["runs"]))
@@ -57,10 +62,10 @@ def table(data: dict) -> list[dict]:
         row = {"dataset": dataset, "model": model}
         for variant in VARIANTS:
             values = [
-                r["test_mrr"] for r in _select(data, dataset=dataset, model=model, variant=variant)
+                r["test_mrr"] for r in select(data, dataset=dataset, model=model, variant=variant)
             ]
             row[variant] = f"{mean(values):.3f} ± {std(values):.3f}" if values else "-"
-        demix = _select(data, dataset=dataset, model=model, variant="DeMix")
+        demix = select(data, dataset=dataset, model=model, variant="DeMix")
         if demix:
             opts = demix[0]["options"]
             row["mu, alpha"] = f"{opts.get('mu', 1.0):g}, {opts.get('alpha', 0.5):g}"
@@ -73,12 +78,9 @@ def gaps(data: dict) -> list[tuple[str, str, float]]:
     out = []
     pairs = list(dict.fromkeys((r["dataset"], r["model"]) for r in data["runs"]))
     for dataset, model in pairs:
-        d = mean(
-            r["test_mrr"] for r in _select(data, dataset=dataset, model=model, variant="DeMix")
-        )
+        d = mean(r["test_mrr"] for r in select(data, dataset=dataset, model=model, variant="DeMix"))
         b = mean(
-            r["test_mrr"]
-            for r in _select(data, dataset=dataset, model=model, variant="uniform+adv")
+            r["test_mrr"] for r in select(data, dataset=dataset, model=model, variant="uniform+adv")
         )
         out.append((dataset, model, d - b))
     return out
@@ -103,10 +105,10 @@ def conclude(data: dict) -> str:
         diffs = []
         for dataset, model, _ in g:
             d = mean(
-                r["test_mrr"] for r in _select(data, dataset=dataset, model=model, variant="DeMix")
+                r["test_mrr"] for r in select(data, dataset=dataset, model=model, variant="DeMix")
             )
             v = mean(
-                r["test_mrr"] for r in _select(data, dataset=dataset, model=model, variant=variant)
+                r["test_mrr"] for r in select(data, dataset=dataset, model=model, variant=variant)
             )
             diffs.append(d - v)
         loss[variant] = mean(diffs)
@@ -129,7 +131,7 @@ def figures(data: dict) -> list:
             for variant in VARIANTS:
                 v = [
                     r["test_mrr"]
-                    for r in _select(data, dataset=dataset, model=model, variant=variant)
+                    for r in select(data, dataset=dataset, model=model, variant=variant)
                 ]
                 if v:
                     rows.append(

@@ -198,6 +198,22 @@ def _flat(record: dict) -> dict:
     return out
 
 
+def select(data: dict, **where) -> list[dict]:
+    """The result rows (`data["runs"]`) whose fields equal `where`'s values."""
+    return [r for r in data["runs"] if all(r[k] == v for k, v in where.items())]
+
+
+def datasets(data: dict) -> list[str]:
+    """The datasets of the result rows, in the order they were run."""
+    return list(dict.fromkeys(r["dataset"] for r in data["runs"]))
+
+
+def mean_or_none(values) -> float | None:
+    """`mean` of the values that are not None; None when there are none (JSON-ready)."""
+    m = mean(values)
+    return None if math.isnan(m) else m
+
+
 def mean(values) -> float:
     values = [v for v in values if v is not None]
     return statistics.fmean(values) if values else float("nan")

@@ -10,7 +10,7 @@ against every sampler at the recommended defaults. DeMix over RW-SANS tests the 
 
 from __future__ import annotations
 
-from demix_core.experiments.base import Context, fit, mean
+from demix_core.experiments.base import Context, fit, mean_or_none
 from demix_core.experiments.figs import bars
 
 DATASETS = ("fb15k-237", "wn18rr")
@@ -76,14 +76,10 @@ def diagnostics(history: list[dict], last: int = 5) -> dict:
     the precision of guessing (None for samplers without MPNE)."""
     recs = [h for h in history[-last:] if h.get("n_mpn") is not None]
 
-    def avg(values) -> float | None:
-        m = mean(values)
-        return None if m != m else m  # NaN (no values) -> None
-
     return {
-        "mpn_share": avg(h["n_mpn"] / max(h["n_mpn"] + h["n_tn"], 1) for h in recs),
-        "mpne_precision": avg(h.get("mpne_precision") for h in recs),
-        "guess_precision": avg(h.get("guess_precision") for h in recs),
+        "mpn_share": mean_or_none(h["n_mpn"] / max(h["n_mpn"] + h["n_tn"], 1) for h in recs),
+        "mpne_precision": mean_or_none(h.get("mpne_precision") for h in recs),
+        "guess_precision": mean_or_none(h.get("guess_precision") for h in recs),
     }
 
 
@@ -120,7 +116,7 @@ def conclude(data: dict) -> str:
             gap = by["DeMix"]["mrr"] - by["uniform+adv"]["mrr"]
             slow = by["DeMix"]["train_seconds"] / max(by["uniform+adv"]["train_seconds"], 1e-9)
             part += f"; DeMix {gap:+.3f} over uniform+adv at {slow:.1f}x its training time"
-            part += _why(by["DeMix"]) if gap < 0 else ""
+            part += trailing_note(by["DeMix"]) if gap < 0 else ""
         if "DeMix over RW-SANS" in by and "RW-SANS" in by:
             plug = by["DeMix over RW-SANS"]["mrr"] - by["RW-SANS"]["mrr"]
             part += f", {plug:+.3f} over RW-SANS"
@@ -129,7 +125,7 @@ def conclude(data: dict) -> str:
     return "; ".join(parts) + budget + "."
 
 
-def _why(row: dict) -> str:
+def trailing_note(row: dict) -> str:
     """Where DeMix trails: what MPNE was doing at the end of training."""
     if row.get("mpn_share") is None or row.get("mpne_precision") is None:
         return ""

@@ -7,7 +7,16 @@ the fair one for "quality per second".
 
 from __future__ import annotations
 
-from demix_core.experiments.base import SMALL, Context, fit, full_curve, mean, scores
+from demix_core.experiments.base import (
+    SMALL,
+    Context,
+    datasets,
+    fit,
+    full_curve,
+    mean,
+    scores,
+    select,
+)
 from demix_core.experiments.figs import curves
 
 LARGE = ("fb15k-237", "wn18rr")
@@ -36,20 +45,12 @@ def run(ctx: Context) -> dict:
     return {"runs": runs}
 
 
-def _datasets(data):
-    return list(dict.fromkeys(r["dataset"] for r in data["runs"]))
-
-
-def _sel(data, dataset, sampler):
-    return [r for r in data["runs"] if r["dataset"] == dataset and r["sampler"] == sampler]
-
-
 def table(data: dict) -> list[dict]:
     rows = []
-    for d in _datasets(data):
+    for d in datasets(data):
         row = {"dataset": d}
         for s in SAMPLERS:
-            sel = _sel(data, d, s)
+            sel = select(data, dataset=d, sampler=s)
             row[f"valid MRR {s}"] = mean(r["valid_mrr"] for r in sel)
             row[f"train s {s}"] = mean(r["seconds"] for r in sel)
         row["DeMix at base's seconds"] = at_seconds(data, d)
@@ -60,9 +61,9 @@ def table(data: dict) -> list[dict]:
 def at_seconds(data: dict, dataset: str) -> float | None:
     """DeMix's valid MRR (seed mean) at the last evaluation within the base's training time:
     quality at equal wall-clock, read off the curve."""
-    budget = mean(r["seconds"] for r in _sel(data, dataset, "uniform+adv"))
+    budget = mean(r["seconds"] for r in select(data, dataset=dataset, sampler="uniform+adv"))
     values = []
-    for r in _sel(data, dataset, "DeMix"):
+    for r in select(data, dataset=dataset, sampler="DeMix"):
         within = [p["mrr"] for p in r["curve"] if p["seconds"] <= budget * 1.001]
         if within:
             values.append(within[-1])
@@ -87,8 +88,8 @@ def conclude(data: dict) -> str:
 
 def figures(data: dict) -> list:
     figs = []
-    for d in _datasets(data):
-        groups = {s: [r["curve"] for r in _sel(data, d, s)] for s in SAMPLERS}
+    for d in datasets(data):
+        groups = {s: [r["curve"] for r in select(data, dataset=d, sampler=s)] for s in SAMPLERS}
         figs.append(curves(groups, "step", f"{d}: valid MRR against steps"))
         figs.append(curves(groups, "seconds", f"{d}: valid MRR against training seconds"))
     return figs

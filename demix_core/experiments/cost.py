@@ -13,7 +13,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from demix_core.experiments.base import SMALL, Context, fit, mean, scores, spread
+from demix_core.experiments.base import SMALL, Context, datasets, fit, mean, scores, select, spread
 from demix_core.experiments.figs import bars
 
 PHASES = ("batch", "sample", "forward", "backward", "optimizer")
@@ -119,7 +119,7 @@ def run(ctx: Context) -> dict:
 
 
 def _sel(data, dataset, sampler, key):
-    return [r[key] for r in data["runs"] if r["dataset"] == dataset and r["sampler"] == sampler]
+    return [r[key] for r in select(data, dataset=dataset, sampler=sampler)]
 
 
 def table(data: dict) -> list[dict]:
@@ -131,7 +131,7 @@ def table(data: dict) -> list[dict]:
         }
         for phase in (*PHASES, "step")
     ]
-    for d in dict.fromkeys(r["dataset"] for r in data["runs"]):
+    for d in datasets(data):
         rows.append(
             {
                 "what": f"{d}: test MRR after {data['seconds']:g} s",
@@ -153,10 +153,10 @@ def conclude(data: dict) -> str:
     ph = data["phases"]
     extra = {p: ph["demix"][p] - ph["base"][p] for p in PHASES}
     top = max(extra, key=extra.get)
-    datasets = list(dict.fromkeys(r["dataset"] for r in data["runs"]))
+    small = datasets(data)
     ahead = [
         d
-        for d in datasets
+        for d in small
         if mean(_sel(data, d, "DeMix", "test_mrr"))
         >= mean(_sel(data, d, "uniform+adv", "test_mrr"))
     ]
@@ -164,7 +164,7 @@ def conclude(data: dict) -> str:
         f"A DeMix step costs {ph['ratio']:.2f}x its base's on FB15k-237 RotatE "
         f"({ph['demix']['step']:.0f} vs {ph['base']['step']:.0f} ms on {ph['device']}; most of the "
         f"extra in the {top} phase, +{extra[top]:.1f} ms). Given the same {data['seconds']:g} "
-        f"seconds, DeMix's test MRR is at least the base's on {len(ahead)} of {len(datasets)} "
+        f"seconds, DeMix's test MRR is at least the base's on {len(ahead)} of {len(small)} "
         f"small KGs ({', '.join(ahead) or 'none'})."
     )
 
@@ -177,7 +177,7 @@ def figures(data: dict) -> list:
     ]
     eq = [
         {"dataset": d, "sampler": s, "mrr": mean(_sel(data, d, s, "test_mrr"))}
-        for d in dict.fromkeys(r["dataset"] for r in data["runs"])
+        for d in datasets(data)
         for s in ("uniform+adv", "DeMix")
     ]
     return [

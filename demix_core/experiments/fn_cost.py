@@ -10,7 +10,7 @@ evaluation's own facts out of the negatives, so its valid MRR is an upper bound,
 
 from __future__ import annotations
 
-from demix_core.experiments.base import Context, fit, full_curve, mean, scores
+from demix_core.experiments.base import Context, datasets, fit, full_curve, mean, scores
 from demix_core.experiments.figs import curves
 
 LEAK = 0.05
@@ -44,17 +44,13 @@ def run(ctx: Context) -> dict:
     return {"runs": runs, "leak_rate": LEAK}
 
 
-def _datasets(data):
-    return list(dict.fromkeys(r["dataset"] for r in data["runs"]))
-
-
 def _mean(data, dataset, mode, key):
     return mean(r[key] for r in data["runs"] if r["dataset"] == dataset and r["mode"] == mode)
 
 
 def table(data: dict) -> list[dict]:
     rows = []
-    for d in _datasets(data):
+    for d in datasets(data):
         row = {"dataset": d, "seeds": len({r["seed"] for r in data["runs"] if r["dataset"] == d})}
         for mode in MODES:
             row[f"valid MRR {mode}"] = _mean(data, d, mode, "valid_mrr")
@@ -71,15 +67,15 @@ def ordered(data: dict, dataset: str) -> bool:
 
 
 def conclude(data: dict) -> str:
-    good = [d for d in _datasets(data) if ordered(data, d)]
-    bad = [d for d in _datasets(data) if not ordered(data, d)]
+    good = [d for d in datasets(data) if ordered(data, d)]
+    bad = [d for d in datasets(data) if not ordered(data, d)]
     gains = ", ".join(
         f"{d} {_mean(data, d, 'oracle-filtered', 'valid_mrr') - _mean(data, d, 'normal', 'valid_mrr'):+.3f}"
-        for d in _datasets(data)
+        for d in datasets(data)
     )
     costs = ", ".join(
         f"{d} {_mean(data, d, 'leakage', 'valid_mrr') - _mean(data, d, 'normal', 'valid_mrr'):+.3f}"
-        for d in _datasets(data)
+        for d in datasets(data)
     )
     text = (
         f"Oracle-filtered >= normal >= leakage in final valid MRR on {len(good)} of "
@@ -94,7 +90,7 @@ def conclude(data: dict) -> str:
 
 def figures(data: dict) -> list:
     figs = []
-    for d in _datasets(data):
+    for d in datasets(data):
         groups = {
             mode: [r["curve"] for r in data["runs"] if r["dataset"] == d and r["mode"] == mode]
             for mode in MODES

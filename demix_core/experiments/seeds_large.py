@@ -9,8 +9,17 @@ the number of seeds on which DeMix is ahead. `--budget full`: the recommended st
 
 from __future__ import annotations
 
-from demix_core.experiments.base import Context, demix_options, fit, mean, std
-from demix_core.experiments.benchmarks import DATASETS, _why, diagnostics
+from demix_core.experiments.base import (
+    Context,
+    datasets,
+    demix_options,
+    fit,
+    mean,
+    mean_or_none,
+    select,
+    std,
+)
+from demix_core.experiments.benchmarks import DATASETS, diagnostics, trailing_note
 from demix_core.experiments.figs import bars
 
 PAIR = {"uniform+adv": ("uniform", {}), "DeMix": ("demix", {})}
@@ -41,19 +50,11 @@ def run(ctx: Context) -> dict:
     return {"runs": runs}
 
 
-def _sel(data: dict, dataset: str, sampler: str) -> list[dict]:
-    return [r for r in data["runs"] if r["dataset"] == dataset and r["sampler"] == sampler]
-
-
-def _datasets(data: dict) -> list[str]:
-    return list(dict.fromkeys(r["dataset"] for r in data["runs"]))
-
-
 def table(data: dict) -> list[dict]:
     rows = []
-    for dataset in _datasets(data):
+    for dataset in datasets(data):
         for name in PAIR:
-            sel = _sel(data, dataset, name)
+            sel = select(data, dataset=dataset, sampler=name)
             if not sel:
                 continue
             mrr = [r["mrr"] for r in sel]
@@ -75,8 +76,8 @@ def table(data: dict) -> list[dict]:
 
 def gap(data: dict, dataset: str) -> tuple[float, int, int]:
     """(mean DeMix MRR - mean base MRR, seeds on which DeMix >= base, seeds compared)."""
-    base = {r["seed"]: r["mrr"] for r in _sel(data, dataset, "uniform+adv")}
-    demix = {r["seed"]: r["mrr"] for r in _sel(data, dataset, "DeMix")}
+    base = {r["seed"]: r["mrr"] for r in select(data, dataset=dataset, sampler="uniform+adv")}
+    demix = {r["seed"]: r["mrr"] for r in select(data, dataset=dataset, sampler="DeMix")}
     seeds = sorted(set(base) & set(demix))
     ahead = sum(demix[s] >= base[s] for s in seeds)
     return mean(demix[s] for s in seeds) - mean(base[s] for s in seeds), ahead, len(seeds)
@@ -84,10 +85,10 @@ def gap(data: dict, dataset: str) -> tuple[float, int, int]:
 
 def conclude(data: dict) -> str:
     parts, behind = [], []
-    for dataset in _datasets(data):
+    for dataset in datasets(data):
         d, ahead, n = gap(data, dataset)
-        base = [r["mrr"] for r in _sel(data, dataset, "uniform+adv")]
-        demix = [r["mrr"] for r in _sel(data, dataset, "DeMix")]
+        base = [r["mrr"] for r in select(data, dataset=dataset, sampler="uniform+adv")]
+        demix = [r["mrr"] for r in select(data, dataset=dataset, sampler="DeMix")]
         parts.append(
             f"{dataset} RotatE: DeMix {mean(demix):.3f} +- {std(demix):.3f} against "
             f"uniform+adv {mean(base):.3f} +- {std(base):.3f} ({d:+.3f}; ahead or level on "
@@ -96,9 +97,9 @@ def conclude(data: dict) -> str:
         if d < 0:
             behind.append(dataset)
             # what MPNE was doing, averaged over the seeds
-            sel = _sel(data, dataset, "DeMix")
+            sel = select(data, dataset=dataset, sampler="DeMix")
             keys = ("mpn_share", "mpne_precision", "guess_precision")
-            parts[-1] += _why({k: _mean_or_none(r.get(k) for r in sel) for k in keys})
+            parts[-1] += trailing_note({k: mean_or_none(r.get(k) for r in sel) for k in keys})
     steps = data["runs"][0]["steps"] if data["runs"] else 0
     verdict = (
         "DeMix's mean is at least its base's on every dataset"
@@ -108,16 +109,11 @@ def conclude(data: dict) -> str:
     return f"{verdict} (test MRR, equal {steps} steps): " + "; ".join(parts) + "."
 
 
-def _mean_or_none(values) -> float | None:
-    values = [v for v in values if v is not None]
-    return mean(values) if values else None
-
-
 def figures(data: dict) -> list:
     rows = []
-    for dataset in _datasets(data):
+    for dataset in datasets(data):
         for name in PAIR:
-            mrr = [r["mrr"] for r in _sel(data, dataset, name)]
+            mrr = [r["mrr"] for r in select(data, dataset=dataset, sampler=name)]
             if mrr:
                 rows.append({"dataset": dataset, "sampler": name, "mrr": mean(mrr), "sd": std(mrr)})
     title = "Test MRR, mean over seeds (+-1 std), equal steps"
