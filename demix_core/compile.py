@@ -20,8 +20,14 @@ _state = {"enabled": False}
 notices: list[str] = []
 
 
+def forbidden() -> bool:
+    """DEMIX_NO_COMPILE=1 (the tests, the GPU check) turns compilation off whatever a
+    config says."""
+    return os.environ.get("DEMIX_NO_COMPILE", "") == "1"
+
+
 def set_compile(enabled: bool) -> None:
-    _state["enabled"] = bool(enabled) and os.environ.get("DEMIX_NO_COMPILE", "") != "1"
+    _state["enabled"] = bool(enabled) and not forbidden()
 
 
 def compile_enabled() -> bool:

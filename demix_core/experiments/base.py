@@ -9,7 +9,6 @@ from `results.json` without training, and a re-run that says otherwise reads oth
 from __future__ import annotations
 
 import math
-import os
 import statistics
 import tempfile
 import time
@@ -63,8 +62,9 @@ class Context:
 
     def settings(self, dataset: str) -> dict:
         """Training overrides of this budget for `dataset` (empty = recommended defaults)."""
-        # DEMIX_NO_COMPILE=1 turns compilation off whatever the settings say: say so
-        off = {"compile": "off"} if os.environ.get("DEMIX_NO_COMPILE", "") == "1" else {}
+        from demix_core.compile import forbidden
+
+        off = {"compile": "off"} if forbidden() else {}  # what training will do: say so
         if self.budget == "full":
             return off
         if self.budget == "smoke":
