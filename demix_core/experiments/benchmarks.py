@@ -50,24 +50,18 @@ def run(ctx: Context) -> dict:
                     runs.append(prior)
                     continue
                 r = fit(ctx, dataset, model, sampler, seed, options, valid=False)
-                t = r["test"]
-                runs.append(
-                    {
-                        "dataset": dataset,
-                        "model": model,
-                        "sampler": name,
-                        "mrr": t["mrr"],
-                        "hits@1": t.get("hits@1"),
-                        "hits@3": t.get("hits@3"),
-                        "hits@10": t.get("hits@10"),
-                        "steps": r["steps"],
-                        "train_seconds": r["seconds"],
-                        # DeMix's diagnostics at the end of training (None for the others):
-                        # how many flagged MPNs were known true facts, against guessing
-                        **diagnostics(r["history"]),
-                    }
-                )
+                runs.append({"dataset": dataset, "model": model, "sampler": name, **scored_row(r)})
     return {"runs": runs, "published": {f"{d}|{m}": v for (d, m), v in PUBLISHED.items()}}
+
+
+def scored_row(r: dict) -> dict:
+    """A `fit` result as a table row: test MRR and Hits@1/3/10, steps, training seconds and
+    DeMix's diagnostics at the end of training (None for the other samplers): how many
+    flagged MPNs were known true facts, against guessing."""
+    t = r["test"]
+    hits = {k: t.get(k) for k in ("hits@1", "hits@3", "hits@10")}
+    timing = {"steps": r["steps"], "train_seconds": r["seconds"]}
+    return {"mrr": t["mrr"], **hits, **timing, **diagnostics(r["history"])}
 
 
 def diagnostics(history: list[dict], last: int = 5) -> dict:

@@ -19,14 +19,13 @@ from demix_core.experiments.base import (
     select,
     std,
 )
-from demix_core.experiments.benchmarks import DATASETS, diagnostics, trailing_note
+from demix_core.experiments.benchmarks import DATASETS, scored_row, trailing_note
 from demix_core.experiments.figs import bars
 
 PAIR = {"uniform+adv": ("uniform", {}), "DeMix": ("demix", {})}
 
 
 def run(ctx: Context) -> dict:
-
     runs = []
     for dataset in ctx.large(DATASETS):
         for seed in ctx.seeds:
@@ -39,12 +38,7 @@ def run(ctx: Context) -> dict:
                         "sampler": name,
                         "seed": seed,
                         "options": demix_options(dataset, "rotate", sampler),
-                        "mrr": r["test"]["mrr"],
-                        "hits@1": r["test"].get("hits@1"),
-                        "hits@10": r["test"].get("hits@10"),
-                        "steps": r["steps"],
-                        "train_seconds": r["seconds"],
-                        **diagnostics(r["history"]),
+                        **scored_row(r),
                     }
                 )
     return {"runs": runs}
