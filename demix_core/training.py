@@ -204,7 +204,12 @@ def _loop(run: TrainingRun, loss_fn, callbacks, fh) -> dict:
             for cb in callbacks:
                 cb.on_step(run.step, record)
         if cfg.eval_every and run.step % cfg.eval_every == 0 and run.step < cfg.steps:
-            if _validate(run, callbacks, fh):
+            paused = time.perf_counter()
+            stop = _validate(run, callbacks, fh)
+            # training seconds leave evaluation out: the same run with or without evaluations
+            # reports the same time, and a time budget buys training, not validation
+            t0, last_t = t0 + time.perf_counter() - paused, last_t + time.perf_counter() - paused
+            if stop:
                 break
         elif cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0:
             run.save(callbacks, keep=True)

@@ -104,6 +104,28 @@ def test_callbacks_and_eval_records(tmp_path):
     assert (tmp_path / "checkpoints" / "step_0000020.pt").exists()
 
 
+def test_training_seconds_leave_validation_out(tmp_path, monkeypatch):
+    """A slow validation (1 s each, four of them) must not count as training time: the
+    reported seconds of a 40-step Nations run stay below what the validations alone took."""
+    import time
+
+    from demix_core.run_state import TrainingRun
+
+    real = TrainingRun.evaluate
+
+    def slow(self, split):
+        if split == "valid":
+            time.sleep(1.0)
+        return real(self, split)
+
+    monkeypatch.setattr(TrainingRun, "evaluate", slow)
+    rec = Recorder()
+    result = train(small(steps=40, eval_every=8), tmp_path, callbacks=[rec])
+    assert [r["step"] for r in rec.evals] == [8, 16, 24, 32]
+    assert 0 < result["train_seconds"] < 4.0  # four validations slept 4 s
+    assert [r["seconds"] for r in rec.evals] == sorted(r["seconds"] for r in rec.evals)
+
+
 @pytest.mark.parametrize(
     "field,value,msg",
     [
