@@ -70,14 +70,20 @@ def run(
     out: Path | None = None,
     progress=lambda message: None,
     keep: dict[str, set] | None = None,
+    jobs: int = 1,
+    cache: dict | None = None,
 ) -> dict:
     """Run one experiment and write its files; returns the saved record. `keep` (field ->
-    values) keeps the matching rows of the results already in the output folder."""
+    values) keeps the matching rows of the results already in the output folder; `jobs` runs
+    train at once; `cache`: finished runs shared with other experiments (`pool.fit_many`)."""
     exp = get(name)
     if budget not in BUDGETS:
         raise ConfigError(f"--budget must be one of {BUDGETS}, got {budget!r}")
     folder = Path(out) if out else RESULTS / name
     ctx = Context(budget=budget, device=device, progress=progress, large_quick=exp.large_quick)
+    ctx.jobs = max(1, int(jobs))
+    if cache is not None:
+        ctx.cache = cache
     if seeds:
         ctx.seeds = tuple(seeds)
     elif budget == "smoke":
@@ -95,6 +101,7 @@ def run(
         "created": time.strftime("%Y-%m-%d %H:%M", time.gmtime()) + " UTC",
         "seconds": round(time.perf_counter() - t0, 1),
         "host": host(),
+        "jobs": ctx.jobs,
         "settings": {
             "small KGs": ctx.settings("umls"),
             "FB15k-237, WN18RR": ctx.settings("fb15k-237"),
@@ -188,7 +195,13 @@ def markdown(record: dict) -> str:
         f"Budget `{record['budget']}`, seeds {record['seeds']}, {record['seconds']:.0f} s on "
         f"{h['cpus']} CPUs ({h['vector']}, torch {h['torch']}"
         + (f", {h['cuda']}" if h.get("cuda") else "")
-        + f"), {record['created']}.",
+        + f"), {record['created']}"
+        + (
+            f"; up to {record['jobs']} runs side by side, one process each (training "
+            "seconds are of that setting)."
+            if record.get("jobs", 1) > 1
+            else "."
+        ),
     ]
     if note := record_note(record):
         lines += ["", note]

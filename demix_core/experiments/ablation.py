@@ -11,13 +11,13 @@ from demix_core.experiments.base import (
     SMALL,
     Context,
     demix_options,
-    fit,
     mean,
     scores,
     select,
     std,
 )
 from demix_core.experiments.figs import bars
+from demix_core.experiments.pool import fit_many, job
 
 VARIANTS = {
     "uniform+adv": ("uniform", {}),
@@ -31,27 +31,27 @@ MODELS = ("rotate", "transe")
 
 
 def run(ctx: Context) -> dict:
-
+    plan = [
+        (variant, job(dataset, model, sampler, seed, options))
+        for dataset in ctx.take(SMALL)
+        for model in ctx.take(MODELS)
+        for seed in ctx.seeds
+        for variant, (sampler, options) in ctx.take(VARIANTS.items(), 3)
+    ]
     runs = []
-    for dataset in ctx.take(SMALL):
-        for model in ctx.take(MODELS):
-            for seed in ctx.seeds:
-                for variant, (sampler, options) in ctx.take(VARIANTS.items(), 3):
-                    r = fit(ctx, dataset, model, sampler, seed, options)
-                    runs.append(
-                        {
-                            "dataset": dataset,
-                            "model": model,
-                            "seed": seed,
-                            "variant": variant,
-                            "options": demix_options(dataset, model, sampler, options),
-                            **scores(r),
-                            "test_h10": r["test"]["hits@10"],
-                            "fn_rate": r["last"].get("fn_rate"),
-                            "mpne_precision": r["last"].get("mpne_precision"),
-                            "seconds": r["seconds"],
-                        }
-                    )
+    for (variant, j), r in zip(plan, fit_many(ctx, [j for _, j in plan]), strict=True):
+        runs.append(
+            {
+                **{k: j[k] for k in ("dataset", "model", "seed")},
+                "variant": variant,
+                "options": demix_options(j["dataset"], j["model"], j["sampler"], j["options"]),
+                **scores(r),
+                "test_h10": r["test"]["hits@10"],
+                "fn_rate": r["last"].get("fn_rate"),
+                "mpne_precision": r["last"].get("mpne_precision"),
+                "seconds": r["seconds"],
+            }
+        )
     return {"runs": runs}
 
 

@@ -9,6 +9,7 @@ from `results.json` without training, and a re-run that says otherwise reads oth
 from __future__ import annotations
 
 import math
+import shutil
 import statistics
 import tempfile
 import time
@@ -42,7 +43,11 @@ class Context:
     seeds: tuple[int, ...] = (0, 1, 2)
     device: str = "auto"
     progress: Callable[[str], None] = lambda message: None
-    cache: dict = field(default_factory=dict)  # runs shared inside one experiment
+    # finished runs by what they trained (`pool.run_key`): shared by the experiments of one
+    # `experiment all`, so a run two experiments need trains once
+    cache: dict = field(default_factory=dict)
+    jobs: int = 1  # runs trained at once, each in its own process (`pool.fit_many`)
+    scratch: Path | None = None  # where `pool` keeps the cached runs' checkpoints
     # `--keep FIELD=V1,V2`: rows of the previous results whose FIELD is one of the values are
     # kept as they are instead of re-trained (an experiment that supports it calls `kept`)
     keep: dict[str, set] = field(default_factory=dict)
@@ -111,23 +116,21 @@ def fit(
     valid: bool = True,
     kg=None,
     inspect: Callable | None = None,
+    keep: Path | None = None,
     **overrides,
 ) -> dict:
     """Train one run in a scratch folder; returns JSON-ready numbers: `test` and `valid`
     metrics (valid measured on the final model), the `curve` of valid MRR against steps and
     training seconds (when `eval_every`), the `last` training record (false-negative rate,
     MPNE diagnostics) with the `history` of such records, and `seconds` of training.
-    `inspect(model, kg) -> dict`, if given, looks at the trained model: `out["inspect"]`."""
+    `inspect(model, kg) -> dict`, if given, looks at the trained model: `out["inspect"]`;
+    `keep`: where to copy the final checkpoint (else it goes with the scratch folder)."""
     from demix_core.checkpoint import load_checkpoint, model_from_checkpoint
-    from demix_core.config import make_config
     from demix_core.data import load_dataset
     from demix_core.evaluation import evaluate
     from demix_core.training import train
 
-    settings = {**ctx.settings(dataset), **overrides}
-    settings.update(eval_every=eval_every, early_stopping=0, seed=seed, device=ctx.device)
-    settings.setdefault("log_every", 50)
-    cfg = make_config(dataset, model, sampler, sampler_options=options or {}, **settings)
+    cfg = train_config(ctx, dataset, model, sampler, seed, options, eval_every, **overrides)
     kg = kg or load_dataset(dataset)
     log = _Recorder()
     label = f"{dataset} {model} {sampler} {options or ''} seed {seed}"
@@ -143,8 +146,21 @@ def fit(
             out["valid"] = _flat(evaluate(trained, kg, "valid"))
         if inspect:
             out["inspect"] = inspect(trained, kg)
+        if keep is not None:
+            shutil.copyfile(Path(tmp) / "checkpoint.pt", keep)
     out["seconds"] = float(result.get("train_seconds", time.perf_counter() - t0))
     return out
+
+
+def train_config(ctx, dataset, model, sampler, seed, options=None, eval_every=0, **overrides):
+    """The TrainConfig `fit` trains: the budget's settings for `dataset` under `overrides`,
+    no early stopping (every run trains its steps), the recommended defaults for the rest."""
+    from demix_core.config import make_config
+
+    settings = {**ctx.settings(dataset), **overrides}
+    settings.update(eval_every=eval_every, early_stopping=0, seed=seed, device=ctx.device)
+    settings.setdefault("log_every", 50)
+    return make_config(dataset, model, sampler, sampler_options=options or {}, **settings)
 
 
 class _Recorder:

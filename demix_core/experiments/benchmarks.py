@@ -10,8 +10,9 @@ against every sampler at the recommended defaults. DeMix over RW-SANS tests the 
 
 from __future__ import annotations
 
-from demix_core.experiments.base import Context, fit, mean_or_none
+from demix_core.experiments.base import Context, mean_or_none
 from demix_core.experiments.figs import bars
+from demix_core.experiments.pool import fit_many, job
 
 DATASETS = ("fb15k-237", "wn18rr")
 SAMPLERS = {
@@ -40,17 +41,20 @@ PUBLISHED = {
 def run(ctx: Context) -> dict:
     grid = {m: tuple(SAMPLERS) for m in MODELS} if ctx.budget == "full" else QUICK_GRID
     seed = ctx.seeds[0]
-    runs = []
+    runs, plan = [], []  # plan: (index in runs, job) of the rows to train
     for dataset in ctx.large(DATASETS):
         for model, names in ctx.take(grid.items(), 2):
             for name in ctx.take(names, len(SAMPLERS)):
                 sampler, options = SAMPLERS[name]
-                prior = ctx.kept(dataset=dataset, model=model, sampler=name)
-                if prior is not None:
-                    runs.append(prior)
-                    continue
-                r = fit(ctx, dataset, model, sampler, seed, options, valid=False)
-                runs.append({"dataset": dataset, "model": model, "sampler": name, **scored_row(r)})
+                ident = {"dataset": dataset, "model": model, "sampler": name}
+                prior = ctx.kept(**ident)
+                if prior is None:
+                    plan.append(
+                        (len(runs), job(dataset, model, sampler, seed, options, valid=False))
+                    )
+                runs.append(prior or ident)
+    for (i, _), r in zip(plan, fit_many(ctx, [j for _, j in plan]), strict=True):
+        runs[i] = {**runs[i], **scored_row(r)}
     return {"runs": runs, "published": {f"{d}|{m}": v for (d, m), v in PUBLISHED.items()}}
 
 

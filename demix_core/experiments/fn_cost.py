@@ -10,8 +10,9 @@ evaluation's own facts out of the negatives, so its valid MRR is an upper bound,
 
 from __future__ import annotations
 
-from demix_core.experiments.base import Context, datasets, fit, full_curve, mean, scores
+from demix_core.experiments.base import Context, datasets, full_curve, mean, scores
 from demix_core.experiments.figs import curves
+from demix_core.experiments.pool import fit_many, job
 
 LEAK = 0.05
 DATASETS = ("synthetic", "umls", "kinships", "fb15k-237")
@@ -23,24 +24,27 @@ MODES = {
 
 
 def run(ctx: Context) -> dict:
-    runs = []
+    plan = []
     for dataset in ctx.take(DATASETS[:-1]) + ctx.large(DATASETS[-1:]):
         large = dataset == "fb15k-237"
         seeds = ctx.seeds[:1] if large and ctx.budget == "quick" else ctx.seeds
         every = ctx.settings(dataset).get("eval_every") or (1000 if large else 100)
         for seed in seeds:
             for mode, (sampler, options) in MODES.items():
-                r = fit(ctx, dataset, "rotate", sampler, seed, options, eval_every=every)
-                runs.append(
-                    {
-                        "dataset": dataset,
-                        "seed": seed,
-                        "mode": mode,
-                        "curve": full_curve(r),
-                        **scores(r),
-                        "fn_rate": r["last"].get("fn_rate"),
-                    }
+                plan.append(
+                    (mode, job(dataset, "rotate", sampler, seed, options, eval_every=every))
                 )
+    runs = [
+        {
+            "dataset": j["dataset"],
+            "seed": j["seed"],
+            "mode": mode,
+            "curve": full_curve(r),
+            **scores(r),
+            "fn_rate": r["last"].get("fn_rate"),
+        }
+        for (mode, j), r in zip(plan, fit_many(ctx, [j for _, j in plan]), strict=True)
+    ]
     return {"runs": runs, "leak_rate": LEAK}
 
 

@@ -13,7 +13,6 @@ from demix_core.experiments.base import (
     Context,
     datasets,
     demix_options,
-    fit,
     mean,
     mean_or_none,
     select,
@@ -21,26 +20,30 @@ from demix_core.experiments.base import (
 )
 from demix_core.experiments.benchmarks import DATASETS, scored_row, trailing_note
 from demix_core.experiments.figs import bars
+from demix_core.experiments.pool import fit_many, job
 
 PAIR = {"uniform+adv": ("uniform", {}), "DeMix": ("demix", {})}
 
 
 def run(ctx: Context) -> dict:
-    runs = []
-    for dataset in ctx.large(DATASETS):
-        for seed in ctx.seeds:
-            for name, (sampler, options) in PAIR.items():
-                r = fit(ctx, dataset, "rotate", sampler, seed, options, valid=False)
-                runs.append(
-                    {
-                        "dataset": dataset,
-                        "model": "rotate",
-                        "sampler": name,
-                        "seed": seed,
-                        "options": demix_options(dataset, "rotate", sampler),
-                        **scored_row(r),
-                    }
-                )
+    plan = [
+        (dataset, seed, name, job(dataset, "rotate", sampler, seed, options, valid=False))
+        for dataset in ctx.large(DATASETS)
+        for seed in ctx.seeds
+        for name, (sampler, options) in PAIR.items()
+    ]
+    results = fit_many(ctx, [j for *_, j in plan])
+    runs = [
+        {
+            "dataset": dataset,
+            "model": "rotate",
+            "sampler": name,
+            "seed": seed,
+            "options": demix_options(dataset, "rotate", j["sampler"]),
+            **scored_row(r),
+        }
+        for (dataset, seed, name, j), r in zip(plan, results, strict=True)
+    ]
     return {"runs": runs}
 
 

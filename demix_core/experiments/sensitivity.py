@@ -6,8 +6,9 @@ the picks (tests/test_experiments.py checks that it agrees with the committed re
 
 from __future__ import annotations
 
-from demix_core.experiments.base import SMALL, Context, fit, mean, scores
+from demix_core.experiments.base import SMALL, Context, mean, scores
 from demix_core.experiments.figs import heatmap
+from demix_core.experiments.pool import fit_many, job
 
 MUS = (0.0, 0.5, 1.0, 3.0, 5.0)
 ALPHAS = (0.3, 0.5, 0.7, 0.8, 0.9, 1.0)
@@ -18,19 +19,33 @@ TRANSE_ALPHAS = (0.5, 0.7, 0.8, 0.9)
 
 def run(ctx: Context) -> dict:
     seeds = ctx.seeds if ctx.budget == "full" else ctx.seeds[:1]
-    cells, base = [], []
+    plan = []  # ((dataset, model, seed, mu, alpha), job); mu None = the base
     for dataset in ctx.take(SMALL):
         for model, mus, alphas in (
             ("rotate", ctx.take(MUS, 2), ctx.take(ALPHAS, 2)),
             ("transe", ctx.take(TRANSE_MUS), ctx.take(TRANSE_ALPHAS)),
         ):
             for seed in seeds:
-                r = fit(ctx, dataset, model, "uniform", seed)
-                base.append(row(dataset, model, seed, None, None, r))
+                plan.append(
+                    ((dataset, model, seed, None, None), job(dataset, model, "uniform", seed))
+                )
                 for mu in mus:
                     for alpha in alphas:
-                        r = fit(ctx, dataset, model, "demix", seed, {"mu": mu, "alpha": alpha})
-                        cells.append(row(dataset, model, seed, mu, alpha, r))
+                        options = {"mu": mu, "alpha": alpha}
+                        plan.append(
+                            (
+                                (dataset, model, seed, mu, alpha),
+                                job(dataset, model, "demix", seed, options),
+                            )
+                        )
+    return split(plan, fit_many(ctx, [j for _, j in plan]))
+
+
+def split(plan, results) -> dict:
+    """The grid's rows: `cells` (DeMix at each mu, alpha) and `base` (uniform+adv)."""
+    cells, base = [], []
+    for ((dataset, model, seed, mu, alpha), _), r in zip(plan, results, strict=True):
+        (base if mu is None else cells).append(row(dataset, model, seed, mu, alpha, r))
     return {"cells": cells, "base": base}
 
 

@@ -11,8 +11,9 @@ picks (tests/test_experiments.py checks the two agree).
 from __future__ import annotations
 
 from demix_core.experiments import sensitivity
-from demix_core.experiments.base import Context, fit
+from demix_core.experiments.base import Context
 from demix_core.experiments.benchmarks import DATASETS
+from demix_core.experiments.pool import fit_many, job
 
 MUS = (0.0, 1.0)
 ALPHAS = (0.7, 0.9)
@@ -20,16 +21,21 @@ ALPHAS = (0.7, 0.9)
 
 def run(ctx: Context) -> dict:
     seed = ctx.seeds[0]
-    cells, base = [], []
+    plan = []
     for dataset in ctx.large(DATASETS):
-        r = fit(ctx, dataset, "rotate", "uniform", seed)
-        base.append(sensitivity.row(dataset, "rotate", seed, None, None, r))
+        plan.append(
+            ((dataset, "rotate", seed, None, None), job(dataset, "rotate", "uniform", seed))
+        )
         for mu in ctx.take(MUS):
             for alpha in ctx.take(ALPHAS, 2):
                 options = {"mu": mu, "alpha": alpha}
-                r = fit(ctx, dataset, "rotate", "demix", seed, options)
-                cells.append(sensitivity.row(dataset, "rotate", seed, mu, alpha, r))
-    return {"cells": cells, "base": base}
+                plan.append(
+                    (
+                        (dataset, "rotate", seed, mu, alpha),
+                        job(dataset, "rotate", "demix", seed, options),
+                    )
+                )
+    return sensitivity.split(plan, fit_many(ctx, [j for _, j in plan]))
 
 
 # same numbers layout as `sensitivity`: its table, conclusion and heatmaps
