@@ -10,27 +10,36 @@ from demix_core.experiments.base import SMALL, Context, mean, scores
 from demix_core.experiments.figs import heatmap
 from demix_core.experiments.pool import fit_many, job
 
+# The full budget's grid (the issue's); TransE gets a coarser one (its defaults need a pick
+# too; the heatmaps are RotatE's).
 MUS = (0.0, 0.5, 1.0, 3.0, 5.0)
 ALPHAS = (0.3, 0.5, 0.7, 0.8, 0.9, 1.0)
-# TransE gets a coarser grid (its defaults need a pick too; the heatmaps are RotatE's)
 TRANSE_MUS = (0.5, 1.0, 3.0)
 TRANSE_ALPHAS = (0.5, 0.7, 0.8, 0.9)
+# The quick budget's RotatE grid, 4 x 4 of the 5 x 6 (90 runs, not 132, to fit 15 minutes on
+# 2 cores): without alpha 0.3 and 1.0 and mu 0.5, which valid never picked on any small KG
+# when the quick budget ran the whole grid (docs/results/sensitivity, 2026-12-04 12:15 UTC;
+# picks alpha 0.7-0.9, mu 0, 3, 5 for RotatE). The spec's mu 1, alpha 0.5 stays in.
+QUICK_MUS = (0.0, 1.0, 3.0, 5.0)
+QUICK_ALPHAS = (0.5, 0.7, 0.8, 0.9)
 
 
 def run(ctx: Context) -> dict:
-    seeds = ctx.seeds if ctx.budget == "full" else ctx.seeds[:1]
+    full = ctx.budget == "full"
+    seeds = ctx.seeds if full else ctx.seeds[:1]
+    mus, alphas = (MUS, ALPHAS) if full else (QUICK_MUS, QUICK_ALPHAS)
     plan = []  # ((dataset, model, seed, mu, alpha), job); mu None = the base
     for dataset in ctx.take(SMALL):
-        for model, mus, alphas in (
-            ("rotate", ctx.take(MUS, 2), ctx.take(ALPHAS, 2)),
+        for model, model_mus, model_alphas in (
+            ("rotate", ctx.take(mus, 2), ctx.take(alphas, 2)),
             ("transe", ctx.take(TRANSE_MUS), ctx.take(TRANSE_ALPHAS)),
         ):
             for seed in seeds:
                 plan.append(
                     ((dataset, model, seed, None, None), job(dataset, model, "uniform", seed))
                 )
-                for mu in mus:
-                    for alpha in alphas:
+                for mu in model_mus:
+                    for alpha in model_alphas:
                         options = {"mu": mu, "alpha": alpha}
                         plan.append(
                             (
