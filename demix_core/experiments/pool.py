@@ -129,7 +129,7 @@ def _train(ctx: Context, todo: dict[str, dict], jobs: int) -> None:
     }
     threads = max(1, (os.cpu_count() or 1) // jobs)
     pool = ProcessPoolExecutor(
-        jobs, mp_context=get_context("spawn"), initializer=_init, initargs=(threads,)
+        jobs, mp_context=get_context("spawn"), initializer=_init, initargs=(threads, os.getpid())
     )
     try:
         futures = {}
@@ -168,10 +168,28 @@ def _label(j: dict) -> str:
     return f"{j['dataset']} {j['model']} {j['sampler']} {j.get('options') or ''} seed {j['seed']}"
 
 
-def _init(threads: int) -> None:
+def _init(threads: int, parent: int) -> None:
+    """A worker's set-up: its share of the threads, and to end with its parent (a killed
+    experiment must not leave workers training for nobody)."""
     import torch
 
     torch.set_num_threads(threads)
+    _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: SIGTERM when the parent dies
+        except (OSError, AttributeError):
+            return
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
 
 
 def _work(state: dict, j: dict, path: Path) -> dict:
