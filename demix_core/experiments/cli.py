@@ -44,12 +44,7 @@ def run_experiment_command(args) -> int:
     from demix_core.experiments import experiments, run
 
     if args.list or not args.name:
-        print(f"{'name':<18}{'quick':>7}{'full':>7}  question")
-        for exp in experiments().values():
-            q, f = (exp.estimate[b] / 60 for b in ("quick", "full"))
-            print(f"{exp.name:<18}{q:>6.0f}m{f:>6.0f}m  {exp.question}")
-        total = sum(exp.estimate["quick"] for exp in experiments().values()) / 3600
-        print(f"(estimated minutes on 2 CPU cores; every quick budget together: {total:.1f} h)")
+        print_list(experiments().values())
         return 0
     seeds = None
     if args.seeds:
@@ -73,6 +68,24 @@ def run_experiment_command(args) -> int:
     print(get(args.name).conclude(record["data"]))
     print(f"{record['seconds']:.0f} s; written to {args.out or 'docs/results/' + args.name}")
     return 0
+
+
+def print_list(exps) -> None:
+    """Each experiment's estimated minutes: quick alone, quick inside `experiment all` (the
+    runs an earlier experiment trained are free), full; and the quick totals."""
+    exps = list(exps)
+    print(f"{'name':<18}{'quick':>7}{'in all':>8}{'full':>7}  question")
+    for exp in exps:
+        q, a, f = (
+            exp.estimate.get(b, exp.estimate["quick"]) / 60 for b in ("quick", "all", "full")
+        )
+        print(f"{exp.name:<18}{q:>6.0f}m{a:>7.0f}m{f:>6.0f}m  {exp.question}")
+    alone = sum(exp.estimate["quick"] for exp in exps) / 3600
+    shared = sum(exp.estimate.get("all", exp.estimate["quick"]) for exp in exps) / 3600
+    print(
+        f"(estimated minutes on 2 CPU cores, --jobs auto; every quick budget one by one: "
+        f"{alone:.1f} h, as `experiment all --budget quick`: {shared:.1f} h)"
+    )
 
 
 def run_all(args, seeds, jobs: int, progress, t0: float) -> int:
