@@ -143,3 +143,19 @@ def test_workers_end_with_a_killed_experiment(tmp_path):
     finally:
         parent.kill()
         parent.wait()
+
+
+def test_list_totals_add_each_budget_alone_and_inside_all(capsys):
+    from types import SimpleNamespace
+
+    from demix_core.experiments.cli import print_list
+
+    exps = [
+        SimpleNamespace(name="a", question="qa", estimate={"quick": 3600, "full": 7200}),
+        SimpleNamespace(name="b", question="qb", estimate={"quick": 5400, "all": 1800, "full": 0}),
+    ]
+    print_list(exps)
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].split()[:4] == ["a", "60m", "60m", "120m"]  # no `all`: the same as alone
+    assert out[2].split()[:4] == ["b", "90m", "30m", "0m"]
+    assert "one by one: 2.5 h" in out[-1] and "experiment all --budget quick`: 1.5 h" in out[-1]
