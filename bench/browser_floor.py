@@ -1,12 +1,13 @@
 """The browser's floor for a Streamlit page on this machine: the first open of a page that
 only writes a heading (and of one that also draws a metric, a small Plotly chart and a small
 table), in a fresh browser context (the frontend's scripts loaded afresh), next to the app's
-Lesson and MPNE pages opened the same way, in one run.
+Lesson and lens pages opened the same way, in one run.
 
     .venv/bin/python bench/browser_floor.py [--repeat 3] [--cold 3] [--settle 0]
 
-1. warm server: each page's first open in a new context (`--repeat` times, alternating), and
-   a view restored from its URL (MPNE at mu 2.5, Lesson step 4) in a new context;
+1. warm server: each page's first open in a new context (`--repeat` times, alternating): the
+   Lesson and the three lens pages (MPNE, AdaMix, Samplers), a view restored from its URL
+   (MPNE at mu 2.5, Lesson step 4) and the Lesson's other steps with a chart (2, 3, 5);
 2. cold server (`--cold` rounds, 0 skips): the first page a freshly started server draws,
    Lesson and MPNE, served the way `make app` serves them (`scripts/serve.py`, which warms
    the imports in the background) and by a plain `streamlit run app.py`, alternating, next
@@ -51,9 +52,14 @@ HEADING, ELEMENTS = "floor: a heading", "floor: + metric, chart, table"
 # name -> (path and query, a heading it shows, the element that shows its data, a chart?)
 FLOORS = {HEADING: ("/", "Floor", None, False), ELEMENTS: ("/?elements=1", "Floor", METRIC, True)}
 PAGES = {"lesson": ("/lesson", "1.", TAKEAWAY, False), "mpne": ("/mpne", "MPNE", METRIC, True)}
+LENSES = {  # the other lens pages, on the warm server only (Samplers' data: its first chart)
+    "adamix": ("/adamix", "AdaMix", METRIC, True),
+    "samplers": ("/samplers", "Samplers", CHART, True),
+}
 RESTORED = {
     "mpne restored (mu 2.5)": ("/mpne?mu=2.5", "MPNE", METRIC, True),
     "lesson restored (step 4)": ("/lesson?step=4", "4.", TAKEAWAY, True),
+    **{f"lesson step {i}": (f"/lesson?step={i}", f"{i}.", TAKEAWAY, True) for i in (2, 3, 5)},
 }
 WAYS = {"serve.py": None, "streamlit run": "app.py"}  # -> start_server's script
 MARKS = ("data", "chart", "over")
@@ -103,10 +109,11 @@ def warm_server(browser, tmp: Path, repeat: int) -> Times:
         start_server(tmp / "home", app_port),
     ]
     try:
-        port = {**dict.fromkeys(FLOORS, floor_port), **dict.fromkeys([*PAGES, *RESTORED], app_port)}
+        shown = PAGES | LENSES | RESTORED
+        port = {**dict.fromkeys(FLOORS, floor_port), **dict.fromkeys(shown, app_port)}
         views = {
             name: (f"http://127.0.0.1:{port[name]}{path}", *rest)
-            for name, (path, *rest) in (FLOORS | PAGES | RESTORED).items()
+            for name, (path, *rest) in (FLOORS | shown).items()
         }
         for name in RESTORED:  # the view drawn once, as its sender's was
             first_open(browser, *views[name])
