@@ -128,3 +128,4 @@ st.dataframe(table, hide_index=True, height=300)
 st.download_button("Table as CSV", table.to_csv(index=False), "demix-adamix.csv", "text/csv")
 lc.evidence_link("what AdaMix does to scores, and which alpha to use", "adamix-map")
 lc.share()
+ld.prefill()  # the default view of every lens page, for whoever opens one next

@@ -105,3 +105,4 @@ if closeup.open:
         close_up(result)
 lc.evidence_link("how precise is MPNE on injected false negatives?", "mpne-accuracy")
 lc.share()
+ld.prefill()  # the default view of every lens page, for whoever opens one next

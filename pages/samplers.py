@@ -66,3 +66,4 @@ if len(shown) < len(table):
 csv = lambda: table.to_csv(index=False)  # noqa: E731 (written only when clicked)
 st.download_button("Table as CSV", csv, "demix-samplers.csv", "text/csv", on_click="ignore")
 lc.share()
+ld.prefill()  # the default view of every lens page, for whoever opens one next
