@@ -131,6 +131,24 @@ def test_one_pattern_up_close_is_drawn_once_opened(lens):
     assert list(positives["score"]) == sorted(positives["score"], reverse=True)
 
 
+def test_an_open_close_up_and_its_query_travel_in_the_link(lens):
+    at = app("pages/mpne.py")
+    assert at.query_params["closeup"] == "false" and "q" not in at.query_params
+    at.session_state["mpne_closeup"] = True
+    at.run()
+    box = at.selectbox(key="mpne_row")
+    labels = box.options  # AppTest picks by label: take a query whose label is unique
+    other = next(
+        r for r in range(len(labels)) if r != box.value and labels.count(box.format_func(r)) == 1
+    )
+    box.set_value(other).run()
+    assert at.query_params["q"] == str(other)
+    assert at.query_params["closeup"] == "true"
+    again = app("pages/mpne.py", dict(at.query_params))
+    assert again.selectbox(key="mpne_row").value == at.selectbox(key="mpne_row").value
+    assert len(again.get("plotly_chart")) == 3, "the close-up drawn, as in the sender's view"
+
+
 def test_positives_of_a_relation_or_an_entity(lens):
     at = app("pages/mpne.py")
     at.radio(key="mpne_kind").set_value("relation").run()
