@@ -1,12 +1,15 @@
 """The browser's floor for a Streamlit page on this machine: the first open of a page that
 only writes a heading (and of one that also draws a metric, a small Plotly chart and a small
 table), in a fresh browser context (the frontend's scripts loaded afresh), next to the app's
-Lesson and MPNE pages opened the same way, in one run.
+Lesson and lens pages opened the same way, in one run.
 
     .venv/bin/python bench/browser_floor.py [--repeat 3] [--cold 3] [--settle 0]
 
-1. warm server: each page's first open in a new context (`--repeat` times, alternating), and
-   a view restored from its URL (MPNE at mu 2.5, Lesson step 4) in a new context;
+1. warm server: each page's first open in a new context (`--repeat` times, alternating): the
+   Lesson and the three lens pages (MPNE, AdaMix, Samplers), a view restored from its URL
+   (MPNE at mu 2.5, Lesson step 4) and the Lesson's other steps with a chart (2, 3, 5);
+   then step changes within one browser: the Lesson's Next / Previous through its steps
+   against a floor page whose button moves its heading on;
 2. cold server (`--cold` rounds, 0 skips): the first page a freshly started server draws,
    Lesson and MPNE, served the way `make app` serves them (`scripts/serve.py`, which warms
    the imports in the background) and by a plain `streamlit run app.py`, alternating, next
@@ -44,6 +47,10 @@ if st.query_params.get("elements"):  # the kinds MPNE draws, with almost no data
     st.metric("MPN", 1)
     st.plotly_chart(go.Figure(go.Scatter(x=[0, 1], y=[0, 1])))
     st.dataframe({"a": [1, 2], "b": ["x", "y"]})
+if st.query_params.get("steps"):  # a step change: a button that moves a heading on
+    n = st.session_state.setdefault("n", 1)
+    st.header(f"{n}. Step")
+    st.button("Next", on_click=lambda: st.session_state.update(n=n + 1))
 """
 TAKEAWAY, METRIC = '[data-testid="stAlertContentInfo"]', '[data-testid="stMetricValue"]'
 CHART = ".js-plotly-plot"
@@ -51,10 +58,17 @@ HEADING, ELEMENTS = "floor: a heading", "floor: + metric, chart, table"
 # name -> (path and query, a heading it shows, the element that shows its data, a chart?)
 FLOORS = {HEADING: ("/", "Floor", None, False), ELEMENTS: ("/?elements=1", "Floor", METRIC, True)}
 PAGES = {"lesson": ("/lesson", "1.", TAKEAWAY, False), "mpne": ("/mpne", "MPNE", METRIC, True)}
+LENSES = {  # the other lens pages, on the warm server only (Samplers' data: its first chart)
+    "adamix": ("/adamix", "AdaMix", METRIC, True),
+    "samplers": ("/samplers", "Samplers", CHART, True),
+}
 RESTORED = {
     "mpne restored (mu 2.5)": ("/mpne?mu=2.5", "MPNE", METRIC, True),
     "lesson restored (step 4)": ("/lesson?step=4", "4.", TAKEAWAY, True),
+    **{f"lesson step {i}": (f"/lesson?step={i}", f"{i}.", TAKEAWAY, True) for i in (2, 3, 5)},
 }
+STEP_FLOOR = "floor: a step change"
+STEPS = 7  # the Lesson's, walked forward and back
 WAYS = {"serve.py": None, "streamlit run": "app.py"}  # -> start_server's script
 MARKS = ("data", "chart", "over")
 
@@ -95,18 +109,52 @@ def first_open(browser, url: str, heading: str, data: str | None, chart: bool) -
 Times = dict[str, list[tuple]]  # view -> one (data, chart, over) per open
 
 
-def warm_server(browser, tmp: Path, repeat: int) -> Times:
-    """First opens and restored views in new contexts on two running servers."""
+def step_changes(browser, url: str, moves: list[tuple[str, int]]) -> list[tuple]:
+    """In one browser context opened on `url`: for each (button, step) of `moves`, seconds
+    from the click to the heading "step." being shown and to the run being over."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(url)
+    page.get_by_role("heading", name="1.").first.wait_for(timeout=90_000)
+    page.wait_for_selector(READY, timeout=90_000)
+    times = []
+    for button, step in moves:
+        t0 = time.perf_counter()
+        page.get_by_role("button", name=button).click()
+        page.get_by_role("heading", name=f"{step}.").first.wait_for(timeout=90_000)
+        shown = time.perf_counter() - t0
+        page.wait_for_selector(READY, timeout=90_000)
+        times.append((shown, float("nan"), time.perf_counter() - t0))
+    context.close()
+    return times
+
+
+def steps_times(browser, floor_url: str, app_url: str, repeat: int) -> Times:
+    """Step changes within one browser: the floor's (Next, six times) and the Lesson's (Next
+    through its steps, then Previous back), `repeat` rounds alternating."""
+    forward = [("Next", i) for i in range(2, STEPS + 1)]
+    back = [("Previous", i) for i in range(STEPS - 1, 0, -1)]
+    times: Times = {STEP_FLOOR: [], "lesson step change": []}
+    for _ in range(repeat):
+        times[STEP_FLOOR] += step_changes(browser, f"{floor_url}/?steps=1", forward)
+        times["lesson step change"] += step_changes(browser, f"{app_url}/lesson", forward + back)
+    return times
+
+
+def warm_server(browser, tmp: Path, repeat: int) -> tuple[Times, Times]:
+    """First opens and restored views in new contexts on two running servers, then step
+    changes within one browser."""
     floor_port, app_port = free_port(), free_port()
     servers = [
         start_server(tmp / "home", floor_port, script=tmp / "floor.py"),
         start_server(tmp / "home", app_port),
     ]
     try:
-        port = {**dict.fromkeys(FLOORS, floor_port), **dict.fromkeys([*PAGES, *RESTORED], app_port)}
+        shown = PAGES | LENSES | RESTORED
+        port = {**dict.fromkeys(FLOORS, floor_port), **dict.fromkeys(shown, app_port)}
         views = {
             name: (f"http://127.0.0.1:{port[name]}{path}", *rest)
-            for name, (path, *rest) in (FLOORS | PAGES | RESTORED).items()
+            for name, (path, *rest) in (FLOORS | shown).items()
         }
         for name in RESTORED:  # the view drawn once, as its sender's was
             first_open(browser, *views[name])
@@ -114,7 +162,8 @@ def warm_server(browser, tmp: Path, repeat: int) -> Times:
         for _ in range(repeat):  # alternating, so load hits each page alike
             for name, view in views.items():
                 times[name].append(first_open(browser, *view))
-        return times
+        urls = (f"http://127.0.0.1:{floor_port}", f"http://127.0.0.1:{app_port}")
+        return times, steps_times(browser, *urls, repeat)
     finally:
         for proc in servers:
             stop_server(proc)
@@ -150,7 +199,7 @@ def cold_server(browser, tmp: Path, rounds: int, settle: float) -> Times:
     return times
 
 
-def report(times: Times) -> None:
+def report(times: Times, floors: tuple[str, str] = (HEADING, ELEMENTS)) -> None:
     """Per view, medians, each with its margin over the floor that draws the same kinds of
     elements (a heading; or a metric, a chart and a table too); then each open's data time."""
     med = {
@@ -158,7 +207,7 @@ def report(times: Times) -> None:
         for name, values in times.items()
     }
     for name, values in times.items():
-        floor = med[ELEMENTS if values[0][1] == values[0][1] else HEADING]
+        floor = med[floors[1] if values[0][1] == values[0][1] else floors[0]]
         cells = [
             f"{mark} {m:5.2f} s ({m - f:+.2f})" if m == m else f"{mark} {'-':>14}"
             for mark, m, f in zip(MARKS, med[name], floor)
@@ -183,13 +232,15 @@ def main() -> int:
         (tmp / "floor.py").write_text(FLOOR_SCRIPT)
         with sync_playwright() as pw:
             browser = launch_browser(pw)
-            warm = warm_server(browser, tmp, args.repeat)
+            warm, steps = warm_server(browser, tmp, args.repeat)
             cold = cold_server(browser, tmp, args.cold, args.settle) if args.cold else {}
             browser.close()
     print("Medians, seconds from asking for the page (over its floor): data shown, first")
     print("chart drawn, run over; for a freshly started server, up: from its start to answering")
     print("warm server, first open in a new browser context:")
     report(warm)
+    print("warm server, a step change within one browser (data: its heading shown):")
+    report(steps, (STEP_FLOOR, STEP_FLOOR))
     if cold:
         print(f"freshly started server, its first page ({args.settle:g} s after it is up):")
         report(cold)

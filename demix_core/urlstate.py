@@ -51,6 +51,7 @@ FIELDS = {
     "relative": Field("relative", "bool", True),
     "beta": Field("beta", "float", 1.0, 0.0, 10.0, 0.5),
     "row": Field("q", "int", 0, 0),
+    "closeup": Field("closeup", "bool", False),
     "lesson": Field("step", "int", 1, 1),
     "example": Field("ex", "text"),
 }

@@ -37,6 +37,16 @@ mode = c.radio(
     help="fixed: every mix uses alpha; beta: each draws its weight from Beta(alpha, alpha).",
 )
 result = remix(repartition(ld.lens(source, spec, k, side, base), mu), alpha, mode, spec.seed)
+s = analysis.summary(result)
+cols = st.columns(3)
+cols[0].metric("Partially positive", s["n_mpn"], help=lc.TERMS["Partially positive"])
+cols[1].metric("Harder negatives", s["n_tn"], help=lc.TERMS["Harder negative"])
+soft = "-" if math.isnan(s["soft_label_mpn"]) else f"{s['soft_label_mpn']:.2f}"
+cols[2].metric("Mean soft label of the partially positive", soft)
+st.caption(
+    f"Counts over all {s['candidates']:,} candidates; the map and the table below show those "
+    "of the queries drawn."
+)
 a, b, c = st.columns([2, 2, 3])
 view = a.radio("Map", ("one query", "all queries"), horizontal=True, **lc.bind("view"))
 method = b.radio("Projection", ("PCA", "UMAP"), horizontal=True, **lc.bind("method"))
@@ -113,15 +123,9 @@ else:
         "cross lies on its candidate-partner segment, a fraction 1 - alpha of the way. UMAP is "
         "not: a cross is placed by the fitted map's `transform` and its path bends through it."
     )
-s = analysis.summary(result)
-cols = st.columns(3)
-cols[0].metric("Partially positive", s["n_mpn"], help=lc.TERMS["Partially positive"])
-cols[1].metric("Harder negatives", s["n_tn"], help=lc.TERMS["Harder negative"])
-soft = "-" if math.isnan(s["soft_label_mpn"]) else f"{s['soft_label_mpn']:.2f}"
-cols[2].metric("Mean soft label of the partially positive", soft)
-st.caption(f"Counts over all {s['candidates']:,} candidates; the table lists those drawn above.")
 table = layout.drop(columns=analysis.XY_COLUMNS + analysis.ID_COLUMNS)
 st.dataframe(table, hide_index=True, height=300)
 st.download_button("Table as CSV", table.to_csv(index=False), "demix-adamix.csv", "text/csv")
 lc.evidence_link("what AdaMix does to scores, and which alpha to use", "adamix-map")
 lc.share()
+ld.prefill()  # the default view of every lens page, for whoever opens one next

@@ -42,6 +42,7 @@ DEFAULTS = {
     "relative": True,
     "beta": 1.0,
     "row": None,
+    "closeup": False,
     "show": "all",
     "view": "one query",
 }

@@ -4,6 +4,8 @@ positives drawn from it, the lens result and every sampler's candidates, cached 
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -12,7 +14,7 @@ from demix_core import analysis, run_tables, sampler_frames
 from demix_core.errors import DemixError
 from demix_core.safe_text import code, md
 from pages import common
-from pages.lens_common import DEMO, TERMS, bind, fall_back
+from pages.lens_common import DEFAULTS, DEMO, TERMS, bind, fall_back
 
 # --------------------------------------------------------------------------- checkpoint
 
@@ -21,12 +23,8 @@ def pick_source() -> tuple | None:
     """A run and one of its checkpoint steps (or a checkpoint file): `("run", home, id,
     step)` or `("file", path, mtime)`; None (after offering a demo) when there is none. The
     user's runs come first, then the read-only examples shipped with the app."""
-    s, shelf = common.store(), common.examples()
-    runs = [r for r in s.records() if s.checkpoint_steps(r["id"])]
-    homes = {r["id"]: s for r in runs}
-    for r in shelf.records():
-        runs.append(r)
-        homes[r["id"]] = shelf
+    s = common.store()
+    runs, homes = _runs()
     path = st.session_state.get("lens_file")  # a plain key: it outlives page changes
     if path:
         st.caption(f"Using the checkpoint file {code(path)}.")
@@ -41,8 +39,7 @@ def pick_source() -> tuple | None:
         _empty_state(s)
         return None
     by_id = {r["id"]: r for r in runs}
-    done_ids = [r["id"] for r in runs if r["status"] == "done"]
-    fall_back("run", list(by_id), "Run", (done_ids or list(by_id))[0])
+    fall_back("run", list(by_id), "Run", _first(runs))
     a, b = st.columns([2, 3])
     run_id = a.selectbox(
         "Run", list(by_id), format_func=lambda i: run_tables.label(by_id[i]), **bind("run")
@@ -56,6 +53,24 @@ def pick_source() -> tuple | None:
     else:
         step = b.selectbox(label, steps, **bind("step"))
     return ("run", str(home.home), run_id, int(step))
+
+
+def _runs() -> tuple[list[dict], dict]:
+    """Runs with a checkpoint, the user's first and then the shipped examples, and the store
+    holding each (by run id)."""
+    s, shelf = common.store(), common.examples()
+    runs = [r for r in s.records() if s.checkpoint_steps(r["id"])]
+    homes = {r["id"]: s for r in runs}
+    for r in shelf.records():
+        runs.append(r)
+        homes[r["id"]] = shelf
+    return runs, homes
+
+
+def _first(runs: list[dict]) -> str:
+    """The run a lens page opens on: the first that is done, else the first."""
+    done_ids = [r["id"] for r in runs if r["status"] == "done"]
+    return (done_ids or [r["id"] for r in runs])[0]
 
 
 def _empty_state(s) -> None:
@@ -224,3 +239,37 @@ def sampler_views(source: tuple, spec: analysis.PositivesSpec, k: int, beta: flo
         sampler_frames.sampler_categories(cands, kg),
         sampler_frames.sampler_table(cands, kg),
     )
+
+
+# --------------------------------------------------------------------------- prefill
+
+
+@st.cache_resource(show_spinner=False)
+def prefill() -> threading.Thread | None:
+    """Once per server, after the page that calls it is drawn: fill in a background thread
+    the caches of the view a lens page opens on by default (its run's last checkpoint, the
+    default positives, K, side and base sampler), i.e. the lens result and every sampler's
+    candidates. A first open of Samplers otherwise waits ~6 s for ten samplers to run.
+    The thread runs niced (it yields the CPU to the server and the browser drawing this
+    page) and calls no st.* function; with `DEMIX_NO_WORKERS=1` (tests) nothing starts."""
+    runs, homes = _runs()
+    if not runs or not common.autostart():
+        return None
+    run_id = _first(runs)
+    home = homes[run_id]
+    source = ("run", str(home.home), run_id, int(home.checkpoint_steps(run_id)[-1]))
+    thread = threading.Thread(target=_fill, args=(source,), name="lens-prefill", daemon=True)
+    thread.start()
+    return thread
+
+
+def _fill(source: tuple) -> None:
+    if hasattr(os, "setpriority"):  # Linux: a thread id names this thread alone
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    d = DEFAULTS
+    spec = analysis.PositivesSpec(d["kind"], "", d["n"], d["seed"])
+    try:
+        lens(source, spec, d["k"], d["side"], d["base"])
+        sampler_views(source, spec, d["k"], d["beta"])
+    except Exception:  # noqa: BLE001 - only a head start: the page computes and reports it
+        pass

@@ -201,3 +201,4 @@ common.copy_link(params)
 if step < 3:  # fill the next steps' caches once this one is drawn: a step change only redraws
     ld.sampler_candidates(plain, SPEC, K)
     ld.lens(demix, SPEC, K, SIDE, BASE)
+ld.prefill()  # the lens pages' default view, in the background, for whoever opens one next

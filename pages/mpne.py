@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from demix_core import analysis, lens_plots
+from demix_core import analysis, lens_plots, tables
 from demix_core.lens import repartition
 from pages import lens_common as lc
 from pages import lens_data as ld
@@ -43,6 +43,35 @@ st.caption(
     "facts that MPNE flags. Truth = valid, test and hidden facts, never seen by MPNE."
 )
 
+
+def close_up(result) -> None:
+    """One query's train answers and candidates on a score axis, with its threshold."""
+    choices = analysis.pattern_choices(result)
+    queries = analysis.query_labels(kg, result.positives, result.head)
+    rows = choices["row"].tolist()
+    lc.fall_back("row", rows, "Query")
+    info = choices.set_index("row")
+    row = st.selectbox(
+        "Query",
+        rows,
+        format_func=lambda r: (
+            f"{queries[r]} · {info.at[r, 'n_true']} known FN · "
+            f"{info.at[r, 'n_positives']} train answers"
+        ),
+        **lc.bind("row"),
+    )
+    detail = analysis.pattern_detail(result, kg, row)
+    st.plotly_chart(lens_plots.pattern_figure(detail), key="mpne_pattern")
+    st.caption(
+        f"mean(X) = {detail['mean']:.3f}, min(X) = {detail['min']:.3f}, so tau = mean(X) - "
+        f"{mu:g} (mean(X) - min(X)) = {detail['tau']:.3f}. Red rings: candidates that are "
+        "known true facts."
+    )
+    a, b = st.columns([1, 2])
+    a.dataframe(detail["positives"], hide_index=True)
+    b.dataframe(detail["candidates"].drop(columns=["row", "query"]), hide_index=True)
+
+
 left, right = st.columns(2)
 with left:
     relative = st.toggle(
@@ -58,33 +87,22 @@ with right:
         st.caption("No candidate is a known true fact here, so precision and recall are undefined.")
 
 st.subheader("Candidate triples")
-table = analysis.triples_table(result, kg)
-st.dataframe(table, hide_index=True, height=320)
-st.download_button("Table as CSV", table.to_csv(index=False), "demix-mpne.csv", "text/csv")
+table = analysis.triples_table(result, kg)  # highest margin first
+shown = tables.top_rows(table, by="margin")
+st.dataframe(shown, hide_index=True, height=320)
+if len(shown) < len(table):
+    st.caption(
+        f"The {len(shown):,} of {len(table):,} candidates with the highest score - tau (the "
+        "most MPN-like first); the CSV holds them all."
+    )
+csv = lambda: table.to_csv(index=False)  # noqa: E731 (written only when clicked)
+st.download_button("Table as CSV", csv, "demix-mpne.csv", "text/csv", on_click="ignore")
 
-st.subheader("One query up close")
-choices = analysis.pattern_choices(result)
-queries = analysis.query_labels(kg, result.positives, result.head)
-rows = choices["row"].tolist()
-lc.fall_back("row", rows, "Query")
-info = choices.set_index("row")
-row = st.selectbox(
-    "Query",
-    rows,
-    format_func=lambda r: (
-        f"{queries[r]} · {info.at[r, 'n_true']} known FN · {info.at[r, 'n_positives']} train answers"
-    ),
-    **lc.bind("row"),
-)
-detail = analysis.pattern_detail(result, kg, row)
-st.plotly_chart(lens_plots.pattern_figure(detail), key="mpne_pattern")
-st.caption(
-    f"mean(X) = {detail['mean']:.3f}, min(X) = {detail['min']:.3f}, so tau = mean(X) - "
-    f"{mu:g} (mean(X) - min(X)) = {detail['tau']:.3f}. Red rings: candidates that are known "
-    "true facts."
-)
-a, b = st.columns([1, 2])
-a.dataframe(detail["positives"], hide_index=True)
-b.dataframe(detail["candidates"].drop(columns=["row", "query"]), hide_index=True)
+# drawn only while open (a lazy expander): its chart and tables wait for a click
+closeup = st.expander("One query up close", icon=":material/zoom_in:", **lc.bind("closeup"))
+if closeup.open:
+    with closeup:
+        close_up(result)
 lc.evidence_link("how precise is MPNE on injected false negatives?", "mpne-accuracy")
 lc.share()
+ld.prefill()  # the default view of every lens page, for whoever opens one next

@@ -4,7 +4,7 @@ import math
 
 import streamlit as st
 
-from demix_core import sampler_plots
+from demix_core import sampler_plots, tables
 from pages import lens_common as lc
 from pages import lens_data as ld
 
@@ -55,7 +55,15 @@ st.caption(
 )
 st.dataframe(summary.drop(columns=["by_category"], errors="ignore"), hide_index=True)
 st.subheader("Candidate triples")
-st.dataframe(table, hide_index=True, height=320)
+each = max(1, tables.SHOWN // len(cands))
+shown = tables.top_rows(table, each, by="score", per="sampler")
+st.dataframe(shown, hide_index=True, height=320)
+if len(shown) < len(table):
+    st.caption(
+        f"The {each} highest-scored candidates of each sampler ({len(shown):,} of "
+        f"{len(table):,}); the CSV holds them all."
+    )
 csv = lambda: table.to_csv(index=False)  # noqa: E731 (written only when clicked)
 st.download_button("Table as CSV", csv, "demix-samplers.csv", "text/csv", on_click="ignore")
 lc.share()
+ld.prefill()  # the default view of every lens page, for whoever opens one next
