@@ -132,10 +132,8 @@ def _train(ctx: Context, todo: dict[str, dict], jobs: int) -> None:
         jobs, mp_context=get_context("spawn"), initializer=_init, initargs=(threads, os.getpid())
     )
     try:
-        futures = {}
-        for key, j, path in planned:
-            ctx.progress(f"train {_label(j)}")
-            futures[pool.submit(_work, state, j, path)] = (key, j, path)
+        ctx.progress(f"train {len(planned)} runs, {jobs} at a time")
+        futures = {pool.submit(_work, state, j, path): (key, j, path) for key, j, path in planned}
         for done, future in enumerate(as_completed(futures), 1):
             key, j, path = futures[future]
             _store(ctx, key, j, future.result(), path)
