@@ -129,7 +129,7 @@ class _Match(torch.autograd.Function):
         a, s, p, p_w, c_m, c_p, half = _split(q, c, ctx.gamma)
         # d score / d square = -1 / (2 sqrt), 0 where the clamp holds (as clamp_min's grad)
         w = torch.where(square >= 1e-30, g / torch.sqrt(square.clamp_min(1e-30)), 0.0)
-        wd = w[..., None] * (a - s * c_m)  # (..., D): -d score/d a
+        wd = w[..., None] * (a - s * c_m)  # (..., D): minus the gradient of a
         u = half * (c_p - p)
         # d|sin u|/du = sign(sin u) cos u (0 at sin u = 0, as abs's grad)
         g_cp = (-half) * (g[..., None] * p_w) * torch.sign(torch.sin(u)) * torch.cos(u)
