@@ -51,14 +51,12 @@ class HAKE:
 
     @staticmethod
     def match(q: torch.Tensor, c: torch.Tensor, gamma: float) -> torch.Tensor:
-        dim = c.shape[-1] // 2
-        c_m, c_p = c.chunk(2, dim=-1)
-        a, s, p, p_w = q[..., :dim], q[..., dim : 2 * dim], q[..., 2 * dim : 3 * dim], q[..., -1]
-        d = a - s * c_m
-        # clamp: sqrt's gradient at an exact 0 is inf (as RotatE's match)
-        modulus = torch.sqrt((d * d).sum(-1).clamp_min(1e-30))
-        half = (0.5 * phase_scale(gamma, dim)) * (c_p - p)
-        return gamma - modulus - p_w * torch.sin(half).abs().sum(-1)
+        """Scores of queries `(..., 3D + 1)` against candidates `(..., 2D)` (broadcast, e.g.
+        `(B, 1, 3D + 1)` with `(B, K, 2D)`). With a gradient, `_Match` computes the same
+        numbers and has a leaner backward."""
+        if torch.is_grad_enabled() and (q.requires_grad or c.requires_grad):
+            return _Match.apply(q, c, gamma)
+        return _score(q, *_terms(q, c, gamma), gamma)
 
     @staticmethod
     def prepare(q: torch.Tensor, ent: torch.Tensor, gamma: float):
@@ -90,6 +88,62 @@ class HAKE:
         modulus = torch.sqrt(square.clamp_min(1e-30))
         phase = (sin_x[None] * cos_y[:, None] - cos_x[None] * sin_y[:, None]).abs().sum(-1)
         return gamma - modulus - q[:, -1:] * phase
+
+
+def _split(q: torch.Tensor, c: torch.Tensor, gamma: float):
+    """`(a, s, p, phase_weight (..., 1), c_m, c_p, half)`: the query's parts, the
+    candidate's, and radians per stored phase unit over 2."""
+    dim = c.shape[-1] // 2
+    a, s, p, p_w = q[..., :dim], q[..., dim : 2 * dim], q[..., 2 * dim : 3 * dim], q[..., -1:]
+    return a, s, p, p_w, c[..., :dim], c[..., dim:], 0.5 * phase_scale(gamma, dim)
+
+
+def _terms(q: torch.Tensor, c: torch.Tensor, gamma: float):
+    """`||a - s c_m||^2` and `sum_i |sin(half (c_p - p))_i|`, each `(...)` (broadcast)."""
+    a, s, p, _, c_m, c_p, half = _split(q, c, gamma)
+    d = a - s * c_m
+    return (d * d).sum(-1), torch.sin(half * (c_p - p)).abs().sum(-1)
+
+
+def _score(q: torch.Tensor, square: torch.Tensor, phase: torch.Tensor, gamma: float):
+    # clamp: sqrt's gradient at an exact 0 is inf (as RotatE's match)
+    return gamma - torch.sqrt(square.clamp_min(1e-30)) - q[..., -1] * phase
+
+
+class _Match(torch.autograd.Function):
+    """`HAKE.match` with a hand-written backward: autograd's, compiled, took a training step
+    to ~2x RotatE's (its sine and cosine recomputed in two passes over `(B, K, D)` and the
+    query's sums over K done in a third), this one takes one trigonometric pass that writes
+    the candidates' gradient and sums over K that read it (docs/defaults.md, "HAKE speed")."""
+
+    @staticmethod
+    def forward(ctx, q: torch.Tensor, c: torch.Tensor, gamma: float) -> torch.Tensor:
+        square, phase = _terms(q, c, gamma)
+        ctx.save_for_backward(q, c, square, phase)
+        ctx.gamma = gamma
+        return _score(q, square, phase, gamma)
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):
+        q, c, square, phase = ctx.saved_tensors
+        a, s, p, p_w, c_m, c_p, half = _split(q, c, ctx.gamma)
+        # d score / d square = -1 / (2 sqrt), 0 where the clamp holds (as clamp_min's grad)
+        w = torch.where(square >= 1e-30, g / torch.sqrt(square.clamp_min(1e-30)), 0.0)
+        wd = w[..., None] * (a - s * c_m)  # (..., D): minus the gradient of a
+        u = half * (c_p - p)
+        # d|sin u|/du = sign(sin u) cos u (0 at sin u = 0, as abs's grad)
+        g_cp = (-half) * (g[..., None] * p_w) * torch.sign(torch.sin(u)) * torch.cos(u)
+        grad_c = torch.cat([s * wd, g_cp], dim=-1)
+        # the query's pieces summed over the broadcast dims one by one: a cat first would
+        # materialise a (B, K, 3D + 1) gradient
+        pieces = (-wd, wd * c_m, -g_cp, -(g * phase)[..., None])
+        grad_q = torch.cat([_sum_to(x, q.shape[:-1]) for x in pieces], dim=-1)
+        return grad_q, _sum_to(grad_c, c.shape[:-1]), None
+
+
+def _sum_to(x: torch.Tensor, lead: torch.Size) -> torch.Tensor:
+    """`x (..., W)` summed down to `(*lead, W)` (undoing broadcasting)."""
+    return x.sum_to_size(*lead, x.shape[-1])
 
 
 def init_relation(relation: torch.Tensor, dim: int) -> None:
