@@ -59,9 +59,9 @@ HEADING, ELEMENTS = "floor: a heading", "floor: + metric, chart, table"
 # name -> (path and query, a heading it shows, the element that shows its data, a chart?)
 FLOORS = {HEADING: ("/", "Floor", None, False), ELEMENTS: ("/?elements=1", "Floor", METRIC, True)}
 PAGES = {"lesson": ("/lesson", "1.", TAKEAWAY, False), "mpne": ("/mpne", "MPNE", METRIC, True)}
-LENSES = {  # the other lens pages, on the warm server only (Samplers' data: its first chart)
+LENSES = {  # the other lens pages, on the warm server only
     "adamix": ("/adamix", "AdaMix", METRIC, True),
-    "samplers": ("/samplers", "Samplers", CHART, True),
+    "samplers": ("/samplers", "Samplers", METRIC, True),
 }
 RESTORED = {
     "mpne restored (mu 2.5)": ("/mpne?mu=2.5", "MPNE", METRIC, True),

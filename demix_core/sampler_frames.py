@@ -46,6 +46,26 @@ def sampler_scores(cands: dict) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def sampler_extremes(summary: pd.DataFrame) -> dict[str, tuple[str, float]]:
+    """The samplers at the ends of `sampler_summary`, as (sampler, value), each over the
+    samplers where it is defined (absent where none is): the most and the fewest known
+    false negatives (`fn_rate`), the hardest candidates (highest median score) and the
+    most peaked self-adversarial weights (lowest entropy). Ties: the first in order."""
+    picks = {
+        "most_fn": ("fn_rate", "idxmax"),
+        "fewest_fn": ("fn_rate", "idxmin"),
+        "hardest": ("score_q50", "idxmax"),
+        "peaked": ("adv_entropy", "idxmin"),
+    }
+    out = {}
+    for name, (column, pick) in picks.items():
+        values = summary.set_index("sampler")[column].dropna()
+        if len(values):
+            best = getattr(values, pick)()
+            out[name] = (best, float(values[best]))
+    return out
+
+
 def score_bins(scores: pd.DataFrame, bins: int = 40) -> pd.DataFrame:
     """`sampler_scores` counted into `bins` equal score bins shared by every sampler (the
     range of all scores; numpy's convention: [left, right), the last bin closed), so a chart

@@ -4,7 +4,7 @@ import math
 
 import streamlit as st
 
-from demix_core import sampler_plots, tables
+from demix_core import sampler_frames, sampler_plots, tables
 from pages import lens_common as lc
 from pages import lens_data as ld
 
@@ -31,6 +31,19 @@ st.caption(
     "consecutive steps (after 10 warm-up steps, so NSCaching's cache has seen the model); "
     "DeMix and MixKG are scored as the loss sees them: their mixed triples."
 )
+# the counts first: they show before plotly.js has loaded to draw the charts below
+ends = sampler_frames.sampler_extremes(summary)
+for col, (name, label, fmt) in zip(
+    st.columns(4),
+    (
+        ("most_fn", "Most known false negatives", "{:.1%}"),
+        ("fewest_fn", "Fewest known false negatives", "{:.1%}"),
+        ("hardest", "Hardest candidates (median score)", "{:.3g}"),
+        ("peaked", "Most peaked weights (entropy)", "{:.3g}"),
+    ),
+):
+    if name in ends:
+        col.metric(label, f"{ends[name][0]} · {fmt.format(ends[name][1])}")
 draw = {"heatmap": sampler_plots.distribution_heatmap, "lines": sampler_plots.distribution_lines}
 dist = st.segmented_control("Score distributions as", list(draw), **lc.bind("dist"))
 st.plotly_chart(draw[dist or "heatmap"](binned), key="samplers_scores")

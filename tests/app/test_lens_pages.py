@@ -192,6 +192,11 @@ def test_umap_replaces_pca_and_alpha_moves_it(lens):
 
 def test_samplers_page_lists_every_registered_sampler(lens):
     at = app("pages/samplers.py")
+    summary = at.dataframe[0].value.set_index("sampler")
+    most = summary["fn_rate"].idxmax()  # the headline, shown before any chart
+    assert at.metric[0].value == f"{most} · {summary.at[most, 'fn_rate']:.1%}"
+    fewest = summary["fn_rate"].idxmin()
+    assert at.metric[1].value == f"{fewest} · {summary.at[fewest, 'fn_rate']:.1%}"
     heatmap = chart_traces(at)[0]
     assert len(heatmap) == 1 and heatmap[0]["y"] == list(SAMPLERS), "one row per sampler"
     for row in heatmap[0]["z"]:
