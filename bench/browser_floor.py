@@ -4,6 +4,7 @@ table), in a fresh browser context (the frontend's scripts loaded afresh), next 
 Lesson and lens pages opened the same way, in one run.
 
     .venv/bin/python bench/browser_floor.py [--repeat 3] [--cold 3] [--settle 0]
+        [--pages samplers ...]
 
 1. warm server: each page's first open in a new context (`--repeat` times, alternating): the
    Lesson and the three lens pages (MPNE, AdaMix, Samplers), a view restored from its URL
@@ -58,9 +59,9 @@ HEADING, ELEMENTS = "floor: a heading", "floor: + metric, chart, table"
 # name -> (path and query, a heading it shows, the element that shows its data, a chart?)
 FLOORS = {HEADING: ("/", "Floor", None, False), ELEMENTS: ("/?elements=1", "Floor", METRIC, True)}
 PAGES = {"lesson": ("/lesson", "1.", TAKEAWAY, False), "mpne": ("/mpne", "MPNE", METRIC, True)}
-LENSES = {  # the other lens pages, on the warm server only (Samplers' data: its first chart)
+LENSES = {  # the other lens pages, on the warm server only
     "adamix": ("/adamix", "AdaMix", METRIC, True),
-    "samplers": ("/samplers", "Samplers", CHART, True),
+    "samplers": ("/samplers", "Samplers", METRIC, True),
 }
 RESTORED = {
     "mpne restored (mu 2.5)": ("/mpne?mu=2.5", "MPNE", METRIC, True),
@@ -141,9 +142,12 @@ def steps_times(browser, floor_url: str, app_url: str, repeat: int) -> Times:
     return times
 
 
-def warm_server(browser, tmp: Path, repeat: int) -> tuple[Times, Times]:
+def warm_server(
+    browser, tmp: Path, repeat: int, only: list[str] | None = None
+) -> tuple[Times, Times]:
     """First opens and restored views in new contexts on two running servers, then step
-    changes within one browser."""
+    changes within one browser; `only` names the views to time besides the floors (the step
+    changes only without it)."""
     floor_port, app_port = free_port(), free_port()
     servers = [
         start_server(tmp / "home", floor_port, script=tmp / "floor.py"),
@@ -151,19 +155,22 @@ def warm_server(browser, tmp: Path, repeat: int) -> tuple[Times, Times]:
     ]
     try:
         shown = PAGES | LENSES | RESTORED
+        shown = {n: v for n, v in shown.items() if only is None or n in only}
         port = {**dict.fromkeys(FLOORS, floor_port), **dict.fromkeys(shown, app_port)}
         views = {
             name: (f"http://127.0.0.1:{port[name]}{path}", *rest)
             for name, (path, *rest) in (FLOORS | shown).items()
         }
-        for name in RESTORED:  # the view drawn once, as its sender's was
+        # a restored view drawn once, as its sender's was; with `only`, every view once, as
+        # the pages timed before it would have filled the caches (`lens_data.prefill`)
+        for name in shown if only else RESTORED:
             first_open(browser, *views[name])
         times: Times = {name: [] for name in views}
         for _ in range(repeat):  # alternating, so load hits each page alike
             for name, view in views.items():
                 times[name].append(first_open(browser, *view))
         urls = (f"http://127.0.0.1:{floor_port}", f"http://127.0.0.1:{app_port}")
-        return times, steps_times(browser, *urls, repeat)
+        return times, steps_times(browser, *urls, repeat) if only is None else {}
     finally:
         for proc in servers:
             stop_server(proc)
@@ -223,6 +230,14 @@ def main() -> int:
     p.add_argument("--repeat", type=int, default=3, help="rounds on the warm servers")
     p.add_argument("--cold", type=int, default=3, help="rounds of freshly started servers")
     p.add_argument("--settle", type=float, default=0.0, help="seconds from up to first open")
+    views = list(PAGES | LENSES | RESTORED)
+    p.add_argument(
+        "--pages",
+        nargs="+",
+        choices=views,
+        metavar="VIEW",
+        help=f"time only these views on the warm server, and the floors ({', '.join(views)})",
+    )
     args = p.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -232,15 +247,16 @@ def main() -> int:
         (tmp / "floor.py").write_text(FLOOR_SCRIPT)
         with sync_playwright() as pw:
             browser = launch_browser(pw)
-            warm, steps = warm_server(browser, tmp, args.repeat)
+            warm, steps = warm_server(browser, tmp, args.repeat, args.pages)
             cold = cold_server(browser, tmp, args.cold, args.settle) if args.cold else {}
             browser.close()
     print("Medians, seconds from asking for the page (over its floor): data shown, first")
     print("chart drawn, run over; for a freshly started server, up: from its start to answering")
     print("warm server, first open in a new browser context:")
     report(warm)
-    print("warm server, a step change within one browser (data: its heading shown):")
-    report(steps, (STEP_FLOOR, STEP_FLOOR))
+    if steps:
+        print("warm server, a step change within one browser (data: its heading shown):")
+        report(steps, (STEP_FLOOR, STEP_FLOOR))
     if cold:
         print(f"freshly started server, its first page ({args.settle:g} s after it is up):")
         report(cold)

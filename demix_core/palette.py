@@ -20,6 +20,13 @@ LIGHT_GREY = "#C8C8C8"
 # Series in a line or bar chart of several runs or samplers, in order.
 SERIES = (BLUE, ORANGE, GREEN, VERMILLION, SKY_BLUE, PURPLE, YELLOW, BLACK)
 
+# Line styles that tell apart the series past len(SERIES), whose colours repeat.
+DASHES = ("solid", "dash", "dot")
+
+# A sequential scale (amounts on a heatmap): cividis, even in lightness and readable with
+# any common colour-vision deficiency (Nunez, Anderton & Renslow 2018).
+SEQUENTIAL = "Cividis"
+
 # Roles in the lens figures.
 ROLES = {
     "pattern positive": GREEN,  # a known (train) answer of the query

@@ -46,6 +46,59 @@ def sampler_scores(cands: dict) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def sampler_extremes(summary: pd.DataFrame) -> dict[str, tuple[str, float]]:
+    """The samplers at the ends of `sampler_summary`, as (sampler, value), each over the
+    samplers where it is defined (absent where none is): the most and the fewest known
+    false negatives (`fn_rate`), the hardest candidates (highest median score) and the
+    most peaked self-adversarial weights (lowest entropy). Ties: the first in order."""
+    picks = {
+        "most_fn": ("fn_rate", "idxmax"),
+        "fewest_fn": ("fn_rate", "idxmin"),
+        "hardest": ("score_q50", "idxmax"),
+        "peaked": ("adv_entropy", "idxmin"),
+    }
+    out = {}
+    for name, (column, pick) in picks.items():
+        values = summary.set_index("sampler")[column].dropna()
+        if len(values):
+            best = getattr(values, pick)()
+            out[name] = (best, float(values[best]))
+    return out
+
+
+def score_bins(scores: pd.DataFrame, bins: int = 40) -> pd.DataFrame:
+    """`sampler_scores` counted into `bins` equal score bins shared by every sampler (the
+    range of all scores; numpy's convention: [left, right), the last bin closed), so a chart
+    gets bins x samplers numbers instead of every candidate's score.
+
+    Long frame, one row per sampler and bin, samplers in their order of appearance: sampler,
+    left, right, mid, candidates (in the bin), share (% of the sampler's candidates: samplers
+    that keep different numbers compare) and known_fn (the bin's known true facts)."""
+    x = scores["score"].to_numpy()
+    lo, hi = (float(x.min()), float(x.max())) if len(x) else (0.0, 1.0)
+    edges = np.linspace(lo, hi if hi > lo else lo + 1.0, bins + 1)  # (bins + 1,)
+    parts = []
+    for name, part in scores.groupby("sampler", sort=False):
+        values = part["score"].to_numpy()
+        counts, _ = np.histogram(values, edges)  # (bins,)
+        fn, _ = np.histogram(values[part["known_fn"].to_numpy()], edges)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "sampler": name,
+                    "left": edges[:-1],
+                    "right": edges[1:],
+                    "mid": (edges[:-1] + edges[1:]) / 2,
+                    "candidates": counts,
+                    "share": 100.0 * counts / max(len(values), 1),
+                    "known_fn": fn,
+                }
+            )
+        )
+    columns = ["sampler", "left", "right", "mid", "candidates", "share", "known_fn"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
 def sampler_table(cands: dict, kg: KG) -> pd.DataFrame:
     """Every candidate of every sampler with names, score, DeMix verdict where there is one,
     and known truth; highest score first within each sampler."""

@@ -1,45 +1,88 @@
 """Pure Plotly builders for the Samplers views: frames from `demix_core.sampler_frames` in,
-`go.Figure` out (binned with numpy, as in `lens_plots`)."""
+`go.Figure` out (score distributions from the counts of `sampler_frames.score_bins`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from demix_core import palette
-from demix_core.lens_plots import COLORS, _bar, _bins, _figure
+from demix_core.lens_plots import COLORS, _figure
 
 if TYPE_CHECKING:
     import pandas as pd
     import plotly.graph_objects as go
 
 
-def sampler_histograms(scores: pd.DataFrame) -> go.Figure:
-    """One row per sampler: its candidates' score histogram (percent of its candidates), the
-    share that are known true facts filled red, on a shared score axis."""
-    from plotly.subplots import make_subplots
+def _per_sampler(binned: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    return list(binned.groupby("sampler", sort=False))
 
-    names = list(dict.fromkeys(scores["sampler"]))
-    edges = _bins(scores["score"].to_numpy())
-    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.02)
-    for i, name in enumerate(names, start=1):
-        part = scores[scores["sampler"] == name]
-        fig.add_trace(
-            _bar(part["score"].to_numpy(), edges, name, COLORS["TN"], showlegend=False), i, 1
-        )
-        fn = part.loc[part["known_fn"], "score"].to_numpy()
-        # as percent of all this sampler's candidates, so the red part sits inside its bar
-        bar = _bar(fn, edges, f"{name}: known true", COLORS["known FN"], showlegend=False)
-        bar["y"] = bar["y"] * len(fn) / max(len(part), 1)
-        fig.add_trace(bar, i, 1)
-        fig.update_yaxes(title=dict(text=name, font=dict(size=11)), row=i, col=1)
-    fig.update_layout(
-        barmode="overlay",
-        height=110 * len(names) + 80,
-        margin=dict(l=90, r=20, t=50, b=40),
-        title=dict(text="Candidate scores per sampler (% of its candidates; red: known true)"),
+
+def _hover(name: str) -> str:
+    # customdata: (candidates, known true) in the bin
+    return (
+        f"{name}<br>score %{{x:.3g}}: %{{y:.1f}}% (%{{customdata[0]}} candidates, "
+        "%{customdata[1]} known true)<extra></extra>"
     )
-    fig.update_xaxes(title=dict(text="score"), row=len(names), col=1)
-    return fig
+
+
+def distribution_lines(binned: pd.DataFrame) -> go.Figure:
+    """One line per sampler on one score axis: the share of its candidates in each bin of
+    `sampler_frames.score_bins` (a few hundred numbers, not every score). Colours repeat
+    past the palette's eight, so the later samplers are dashed."""
+    n = len(palette.SERIES)
+    traces = [
+        dict(
+            type="scatter",
+            mode="lines",
+            x=part["mid"],
+            y=part["share"],
+            name=name,
+            line=dict(color=palette.SERIES[i % n], dash=palette.DASHES[i // n % 3], width=2),
+            customdata=part[["candidates", "known_fn"]].to_numpy(),
+            hovertemplate=_hover(name),
+        )
+        for i, (name, part) in enumerate(_per_sampler(binned))
+    ]
+    return _figure(
+        traces,
+        dict(
+            title=dict(text="Candidate scores per sampler"),
+            xaxis=dict(title=dict(text="score")),
+            yaxis=dict(title=dict(text="% of the sampler's candidates")),
+            height=420,
+            legend=dict(orientation="v", x=1.02, y=1),
+        ),
+    )
+
+
+def distribution_heatmap(binned: pd.DataFrame) -> go.Figure:
+    """Samplers x score bins of `sampler_frames.score_bins`, each cell the share of that
+    sampler's candidates in the bin (one trace however many samplers), samplers top-down
+    in their order."""
+    parts = _per_sampler(binned)
+    names = [name for name, _ in parts]
+    mids = parts[0][1]["mid"].to_numpy() if parts else []
+    trace = dict(
+        type="heatmap",
+        x=mids,
+        y=names,
+        z=[part["share"].to_numpy() for _, part in parts],  # (samplers, bins)
+        customdata=[part[["candidates", "known_fn"]].to_numpy() for _, part in parts],
+        colorscale=palette.SEQUENTIAL,
+        colorbar=dict(title=dict(text="%")),
+        hovertemplate="%{y}<br>score %{x:.3g}: %{z:.1f}% (%{customdata[0]} candidates, "
+        "%{customdata[1]} known true)<extra></extra>",
+    )
+    return _figure(
+        [trace],
+        dict(
+            title=dict(text="Candidate scores per sampler (% of its candidates per score bin)"),
+            xaxis=dict(title=dict(text="score")),
+            yaxis=dict(autorange="reversed", type="category"),
+            height=60 + 28 * len(names) + 60,
+            margin=dict(l=110, r=20, t=40, b=40),
+        ),
+    )
 
 
 def sampler_bars(

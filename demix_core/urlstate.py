@@ -52,6 +52,9 @@ FIELDS = {
     "beta": Field("beta", "float", 1.0, 0.0, 10.0, 0.5),
     "row": Field("q", "int", 0, 0),
     "closeup": Field("closeup", "bool", False),
+    "dist": Field("dist", "choice", "heatmap", choices=("heatmap", "lines")),
+    "cats": Field("cats", "bool", False),
+    "triples": Field("triples", "bool", False),
     "lesson": Field("step", "int", 1, 1),
     "example": Field("ex", "text"),
 }

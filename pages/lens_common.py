@@ -43,6 +43,9 @@ DEFAULTS = {
     "beta": 1.0,
     "row": None,
     "closeup": False,
+    "dist": "heatmap",
+    "cats": False,
+    "triples": False,
     "show": "all",
     "view": "one query",
 }

@@ -229,13 +229,13 @@ def sampler_candidates(source: tuple, spec: analysis.PositivesSpec, k: int) -> d
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def sampler_views(source: tuple, spec: analysis.PositivesSpec, k: int, beta: float) -> tuple:
-    """(summary, scores, false negatives by relation category, candidate table) of
+    """(summary, binned scores, false negatives by relation category, candidate table) of
     `sampler_candidates`, cached: a restored view or a widget move redraws without them."""
     _, kg = load(source)
     cands = sampler_candidates(source, spec, k)
     return (
         sampler_frames.sampler_summary(cands, beta),
-        sampler_frames.sampler_scores(cands),
+        sampler_frames.score_bins(sampler_frames.sampler_scores(cands)),
         sampler_frames.sampler_categories(cands, kg),
         sampler_frames.sampler_table(cands, kg),
     )

@@ -192,6 +192,18 @@ def test_umap_replaces_pca_and_alpha_moves_it(lens):
 
 def test_samplers_page_lists_every_registered_sampler(lens):
     at = app("pages/samplers.py")
+    summary = at.dataframe[0].value.set_index("sampler")
+    most = summary["fn_rate"].idxmax()  # the headline, shown before any chart
+    assert at.metric[0].value == f"{most} · {summary.at[most, 'fn_rate']:.1%}"
+    fewest = summary["fn_rate"].idxmin()
+    assert at.metric[1].value == f"{fewest} · {summary.at[fewest, 'fn_rate']:.1%}"
+    heatmap = chart_traces(at)[0]
+    assert len(heatmap) == 1 and heatmap[0]["y"] == list(SAMPLERS), "one row per sampler"
+    for row in heatmap[0]["z"]:
+        assert np.isclose(sum(row), 100.0), "each row: shares of that sampler's candidates"
+    at.session_state["samplers_triples"] = True
+    at.run()
+    assert not at.exception, at.exception
     assert list(at.dataframe[0].value["sampler"]) == list(SAMPLERS)
     assert set(at.dataframe[1].value["sampler"]) == set(SAMPLERS)
     fn_bars, entropy_bars = chart_traces(at)[1][0], chart_traces(at)[2][0]
@@ -202,6 +214,24 @@ def test_samplers_page_lists_every_registered_sampler(lens):
     for _, part in table.groupby("sampler", sort=False):
         assert 0 < len(part) <= each
         assert list(part["score"]) == sorted(part["score"], reverse=True)
+
+
+def test_samplers_draw_categories_and_triples_once_opened_and_the_link_keeps_them(lens):
+    at = app("pages/samplers.py")
+    assert len(at.get("plotly_chart")) == 3 and len(at.dataframe) == 1, "closed: not drawn"
+    assert at.query_params["cats"] == at.query_params["triples"] == "false"
+    at.session_state["samplers_cats"] = True
+    at.session_state["samplers_dist"] = "lines"
+    at.run()
+    assert not at.exception, at.exception
+    traces = chart_traces(at)
+    assert [t["name"] for t in traces[0]] == list(SAMPLERS), "one line per sampler"
+    categories = traces[3]
+    assert {t["name"] for t in categories} == set(SAMPLERS) and len(at.dataframe) == 1
+    assert (at.query_params["dist"], at.query_params["cats"]) == ("lines", "true")
+    again = app("pages/samplers.py", dict(at.query_params))
+    assert len(again.get("plotly_chart")) == 4, "the categories drawn, as in the sender's view"
+    assert [t["name"] for t in chart_traces(again)[0]] == list(SAMPLERS)
 
 
 def test_lens_values_survive_page_changes(lens):
