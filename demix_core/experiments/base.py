@@ -127,7 +127,6 @@ def fit(
     `keep`: where to copy the final checkpoint (else it goes with the scratch folder)."""
     from demix_core.checkpoint import load_checkpoint, model_from_checkpoint
     from demix_core.data import load_dataset
-    from demix_core.evaluation import evaluate
     from demix_core.training import train
 
     cfg = train_config(ctx, dataset, model, sampler, seed, options, eval_every, **overrides)
@@ -143,13 +142,20 @@ def fit(
         if valid or inspect:
             trained = model_from_checkpoint(load_checkpoint(Path(tmp) / "checkpoint.pt"))
         if valid:
-            out["valid"] = _flat(evaluate(trained, kg, "valid"))
+            out["valid"] = valid_metrics(trained, kg)
         if inspect:
             out["inspect"] = inspect(trained, kg)
         if keep is not None:
             shutil.copyfile(Path(tmp) / "checkpoint.pt", keep)
     out["seconds"] = float(result.get("train_seconds", time.perf_counter() - t0))
     return out
+
+
+def valid_metrics(trained, kg) -> dict:
+    """A trained model's valid metrics, JSON-ready (what `fit` reports as `valid`)."""
+    from demix_core.evaluation import evaluate
+
+    return _flat(evaluate(trained, kg, "valid"))
 
 
 def train_config(ctx, dataset, model, sampler, seed, options=None, eval_every=0, **overrides):

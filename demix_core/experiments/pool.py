@@ -23,7 +23,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from demix_core.experiments.base import Context, fit, train_config
+from demix_core.experiments.base import Context, fit, train_config, valid_metrics
 
 
 def job(dataset, model, sampler, seed, options=None, **kw) -> dict:
@@ -103,11 +103,8 @@ def _serve(ctx: Context, key: str, j: dict) -> dict | None:
 def _valid_from(checkpoint: Path, dataset: str) -> dict:
     from demix_core.checkpoint import load_checkpoint, model_from_checkpoint
     from demix_core.data import load_dataset
-    from demix_core.evaluation import evaluate
-    from demix_core.experiments.base import _flat
 
-    trained = model_from_checkpoint(load_checkpoint(checkpoint))
-    return _flat(evaluate(trained, load_dataset(dataset), "valid"))
+    return valid_metrics(model_from_checkpoint(load_checkpoint(checkpoint)), load_dataset(dataset))
 
 
 def _train(ctx: Context, todo: dict[str, dict], jobs: int) -> None:
