@@ -83,8 +83,9 @@ def print_list(exps) -> None:
     alone = sum(exp.estimate["quick"] for exp in exps) / 3600
     shared = sum(exp.estimate.get("all", exp.estimate["quick"]) for exp in exps) / 3600
     print(
-        f"(estimated minutes on 2 CPU cores, --jobs auto; every quick budget one by one: "
-        f"{alone:.1f} h, as `experiment all --budget quick`: {shared:.1f} h)"
+        f"(minutes on 2 CPU cores, --jobs auto, measured or derived as catalogue.toml says; "
+        f"every quick budget one by one: {alone:.1f} h, as `experiment all --budget quick`: "
+        f"{shared:.1f} h)"
     )
 
 
