@@ -9,6 +9,8 @@ Lesson and lens pages opened the same way, in one run.
 1. warm server: each page's first open in a new context (`--repeat` times, alternating): the
    Lesson and the three lens pages (MPNE, AdaMix, Samplers), a view restored from its URL
    (MPNE at mu 2.5, Lesson step 4) and the Lesson's other steps with a chart (2, 3, 5);
+   the floors and those restored views again as a link followed in a new tab of a browser
+   that has the app open (Streamlit's scripts in its cache: what a student sees);
    then step changes within one browser: the Lesson's Next / Previous through its steps
    against a floor page whose button moves its heading on;
 2. cold server (`--cold` rounds, 0 skips): the first page a freshly started server draws,
@@ -34,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # procs, for the e2e conftest
@@ -68,18 +71,24 @@ RESTORED = {
     "lesson restored (step 4)": ("/lesson?step=4", "4.", TAKEAWAY, True),
     **{f"lesson step {i}": (f"/lesson?step={i}", f"{i}.", TAKEAWAY, True) for i in (2, 3, 5)},
 }
+OPEN = ", app open"  # the same view followed as a link in a browser with the app open
 STEP_FLOOR = "floor: a step change"
 STEPS = 7  # the Lesson's, walked forward and back
 WAYS = {"serve.py": None, "streamlit run": "app.py"}  # -> start_server's script
 MARKS = ("data", "chart", "over")
 
 
-def first_open(browser, url: str, heading: str, data: str | None, chart: bool) -> tuple:
-    """Seconds from asking for `url` in a new browser context to its data being shown (the
-    heading and the `data` element), to its first chart being drawn (nan without one) and
-    to the end of the script run that showed the data, each noted when first seen (polled
-    every 20 ms once the heading is there)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def first_open(
+    browser, url: str, heading: str, data: str | None, chart: bool, context=None
+) -> tuple:
+    """Seconds from asking for `url` in a new browser context (or in a new tab of `context`,
+    a browser that has the app open already) to its data being shown (the heading and the
+    `data` element), to its first chart being drawn (nan without one) and to the end of the
+    script run that showed the data, each noted when first seen (polled every 20 ms once the
+    heading is there)."""
+    own = context is None
+    if own:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     t0 = time.perf_counter()
     page.goto(url)
@@ -103,8 +112,24 @@ def first_open(browser, url: str, heading: str, data: str | None, chart: bool) -
                 seen[mark] = now
                 del pending[mark]
         page.wait_for_timeout(20)
-    context.close()
+    context.close() if own else page.close()
     return tuple(seen[mark] for mark in MARKS)
+
+
+def open_browser(browser, url: str, heading: str, data: str | None, chart: bool) -> tuple:
+    """`first_open` of `url` in a new tab of a browser where the same server's page was
+    opened once before (a student with the app open who follows a link): Streamlit's
+    scripts come from the browser's cache, and the app runs a new session for the link."""
+    parts = urlsplit(url)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{parts.scheme}://{parts.netloc}/")  # the server's first page
+    page.wait_for_selector(READY, timeout=90_000)
+    page.close()
+    try:
+        return first_open(browser, url, heading, data, chart, context)
+    finally:
+        context.close()
 
 
 Times = dict[str, list[tuple]]  # view -> one (data, chart, over) per open
@@ -165,10 +190,14 @@ def warm_server(
         # the pages timed before it would have filled the caches (`lens_data.prefill`)
         for name in shown if only else RESTORED:
             first_open(browser, *views[name])
-        times: Times = {name: [] for name in views}
+        # the floors and the restored views again in a browser that has the app open
+        again = [n for n in views if n in FLOORS or n in RESTORED]
+        times: Times = {name: [] for name in views} | {f"{n}{OPEN}": [] for n in again}
         for _ in range(repeat):  # alternating, so load hits each page alike
             for name, view in views.items():
                 times[name].append(first_open(browser, *view))
+            for name in again:
+                times[f"{name}{OPEN}"].append(open_browser(browser, *views[name]))
         urls = (f"http://127.0.0.1:{floor_port}", f"http://127.0.0.1:{app_port}")
         return times, steps_times(browser, *urls, repeat) if only is None else {}
     finally:
@@ -253,7 +282,9 @@ def main() -> int:
     print("Medians, seconds from asking for the page (over its floor): data shown, first")
     print("chart drawn, run over; for a freshly started server, up: from its start to answering")
     print("warm server, first open in a new browser context:")
-    report(warm)
+    report({n: t for n, t in warm.items() if not n.endswith(OPEN)})
+    print("warm server, a link followed in a new tab of a browser with the app open:")
+    report({n: t for n, t in warm.items() if n.endswith(OPEN)}, (HEADING + OPEN, ELEMENTS + OPEN))
     if steps:
         print("warm server, a step change within one browser (data: its heading shown):")
         report(steps, (STEP_FLOOR, STEP_FLOOR))

@@ -47,6 +47,7 @@ st.caption(
     f"Counts over all {s['candidates']:,} candidates; the map and the table below show those "
     "of the queries drawn."
 )
+lc.counts_first()
 a, b, c = st.columns([2, 2, 3])
 view = a.radio("Map", ("one query", "all queries"), horizontal=True, **lc.bind("view"))
 method = b.radio("Projection", ("PCA", "UMAP"), horizontal=True, **lc.bind("method"))

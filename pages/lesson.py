@@ -10,6 +10,7 @@ from demix_core.lens import remix, repartition
 from demix_core.plots import false_negative_diagram
 from demix_core.safe_text import md
 from pages import common
+from pages import lens_common as lc
 from pages import lens_data as ld
 from pages import lens_maps as maps
 
@@ -91,6 +92,7 @@ def step_1() -> None:
     table = analysis.triples_table(base, kg)
     cols = ["head", "relation", "tail", "score"]
     right.caption("Sampled negatives that are in fact true (valid, test or hidden facts):")
+    lc.counts_first()
     right.dataframe(table[table["known truth"] == "known true"][cols].head(12), hide_index=True)
 
 
@@ -98,6 +100,7 @@ def step_2() -> None:
     summary = sampler_frames.sampler_summary(ld.sampler_candidates(plain, SPEC, K))
     takeaway(lesson.takeaway_samplers(summary))
     title = "Known false negatives among each sampler's candidates"
+    lc.counts_first()
     st.plotly_chart(sampler_plots.sampler_bars(summary, "fn_rate", title), key="lesson_samplers")
 
 
@@ -121,6 +124,7 @@ def step_3() -> None:
     groups = [lesson.score_groups(r) for r in (base, mixed)]
     takeaway(lesson.takeaway_cost(*groups))
     evidence_box("fn-cost")
+    lc.counts_first()
     for column, result, name in zip(st.columns(2), (base, mixed), ("uniform", "DeMix")):
         fig = lens_plots.score_histogram(analysis.score_frame(result), "margin", 0.0, "tau")
         fig.update_layout(title=dict(text=f"Trained with {name}: scores (red: false negatives)"))
@@ -137,6 +141,7 @@ def step_4() -> None:
     cols[0].metric("MPN", s["n_mpn"])
     cols[1].metric("TN", s["n_tn"])
     cols[2].metric("Known false negatives flagged", s["n_true_mpn"])
+    lc.counts_first()
     left, right = st.columns(2)
     fig = lens_plots.score_histogram(analysis.score_frame(result), "margin", 0.0, "tau")
     left.plotly_chart(fig, key="lesson_mpne_hist")
@@ -150,6 +155,7 @@ def step_5() -> None:
     result = remix(repartition(base, mu), alpha, "fixed", SPEC.seed)
     takeaway(lesson.takeaway_adamix(lesson.adamix_scores(result), alpha))
     row = int(analysis.pattern_choices(result)["row"].iloc[0])
+    lc.counts_first()
     layout = maps.mix_layout(
         (plain, SPEC, K, SIDE, BASE, mu, alpha, "fixed"), result, plain, "PCA", (row,)
     )
@@ -165,6 +171,7 @@ def step_6() -> None:
     takeaway(lesson.takeaway_results(table))
     for name in ("ablation", "benchmarks"):
         evidence_box(name)
+    lc.counts_first()
     st.dataframe(
         table.rename(columns={"uniform": "test MRR, uniform", "demix": "test MRR, DeMix"}),
         hide_index=True,

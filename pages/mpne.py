@@ -42,6 +42,7 @@ st.caption(
     "Precision: the share of MPN that are known true facts; recall: the share of known true "
     "facts that MPNE flags. Truth = valid, test and hidden facts, never seen by MPNE."
 )
+lc.counts_first()
 
 
 def close_up(result) -> None:

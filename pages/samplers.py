@@ -44,6 +44,7 @@ for col, (name, label, fmt) in zip(
 ):
     if name in ends:
         col.metric(label, f"{ends[name][0]} · {fmt.format(ends[name][1])}")
+lc.counts_first()
 draw = {"heatmap": sampler_plots.distribution_heatmap, "lines": sampler_plots.distribution_lines}
 dist = st.segmented_control("Score distributions as", list(draw), **lc.bind("dist"))
 st.plotly_chart(draw[dist or "heatmap"](binned), key="samplers_scores")

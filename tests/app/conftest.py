@@ -21,6 +21,15 @@ def own_cache(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def no_first_pause(monkeypatch):
+    """No browser draws here: a session's first lens run does not wait for one to draw its
+    counts (`lens_common.counts_first`; its own test records the pause instead)."""
+    from pages import lens_common
+
+    monkeypatch.setattr(lens_common, "pause", lambda seconds: None)
+
+
+@pytest.fixture(autouse=True)
 def router_mode(request, monkeypatch):
     """Every AppTest run starts a fresh PagesManager with Streamlit's old-pages flag reset,
     which a server only has before its first st.navigation: tests run the app as a warm

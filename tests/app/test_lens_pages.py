@@ -60,6 +60,33 @@ def test_each_lens_page_renders_with_its_teaching_text(lens, page):
     assert len(at.get("plotly_chart")) >= 1
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_a_sessions_first_lens_run_pauses_once_after_its_counts(lens, page, monkeypatch):
+    """So a browser draws the counts before it has loaded Plotly's scripts for the charts
+    below them (docs/performance.md); later runs and other lens pages do not pause."""
+    from pages import lens_common
+
+    paused = []
+    monkeypatch.setattr(lens_common, "pause", paused.append)
+    at = app(page)
+    assert paused == [lens_common.FIRST_PAUSE]
+    order = [e.type for e in iter_elements(at.main)]
+    assert order.index("metric") < order.index("plotly_chart"), order
+    at.number_input(key=f"{page[6:-3]}_k").set_value(16).run()
+    for other in PAGES:
+        at.switch_page(other).run()
+    assert paused == [lens_common.FIRST_PAUSE], "one pause a session"
+
+
+def iter_elements(node):
+    """Every element under `node`, depth first, in the order the page drew them."""
+    for child in getattr(node, "children", {}).values():
+        if getattr(child, "children", None):
+            yield from iter_elements(child)
+        else:
+            yield child
+
+
 def test_mu_moves_the_mpn_count_as_the_threshold_formula_says(lens):
     at = app("pages/mpne.py")
     counts = {}
