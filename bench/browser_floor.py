@@ -76,6 +76,7 @@ STEP_FLOOR = "floor: a step change"
 STEPS = 7  # the Lesson's, walked forward and back
 WAYS = {"serve.py": None, "streamlit run": "app.py"}  # -> start_server's script
 MARKS = ("data", "chart", "over")
+VIEWPORT = {"width": 1400, "height": 1000}
 
 
 def first_open(
@@ -88,7 +89,7 @@ def first_open(
     heading is there)."""
     own = context is None
     if own:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     t0 = time.perf_counter()
     page.goto(url)
@@ -112,7 +113,10 @@ def first_open(
                 seen[mark] = now
                 del pending[mark]
         page.wait_for_timeout(20)
-    context.close() if own else page.close()
+    if own:
+        context.close()
+    else:
+        page.close()
     return tuple(seen[mark] for mark in MARKS)
 
 
@@ -121,7 +125,7 @@ def open_browser(browser, url: str, heading: str, data: str | None, chart: bool)
     opened once before (a student with the app open who follows a link): Streamlit's
     scripts come from the browser's cache, and the app runs a new session for the link."""
     parts = urlsplit(url)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.goto(f"{parts.scheme}://{parts.netloc}/")  # the server's first page
     page.wait_for_selector(READY, timeout=90_000)
@@ -138,7 +142,7 @@ Times = dict[str, list[tuple]]  # view -> one (data, chart, over) per open
 def step_changes(browser, url: str, moves: list[tuple[str, int]]) -> list[tuple]:
     """In one browser context opened on `url`: for each (button, step) of `moves`, seconds
     from the click to the heading "step." being shown and to the run being over."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.goto(url)
     page.get_by_role("heading", name="1.").first.wait_for(timeout=90_000)

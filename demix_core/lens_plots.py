@@ -31,7 +31,9 @@ def _figure(traces: list[dict], layout: dict) -> go.Figure:
     return go.Figure(data=traces, layout={**base, **layout})
 
 
-def _bins(values: np.ndarray, n: int = 40) -> np.ndarray:
+def bin_edges(values: np.ndarray, n: int = 40) -> np.ndarray:
+    """`n` equal bins over the range of `values` (`n + 1` edges; a unit range when it is
+    empty or a single value)."""
     lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
     return np.linspace(lo, hi if hi > lo else lo + 1.0, n + 1)
 
@@ -50,7 +52,7 @@ def score_histogram(frame: pd.DataFrame, value: str, threshold: float, label: st
     """Overlaid score histograms of pattern positives, TN and MPN (percent of each group),
     the known false negatives outlined in red, and a vertical line at `threshold`."""
     x = frame[value].to_numpy()
-    edges = _bins(x)
+    edges = bin_edges(x)
     traces = [
         _bar(frame.loc[frame["group"] == g, value].to_numpy(), edges, g, COLORS[g], opacity=0.6)
         for g in ("pattern positive", "TN", "MPN")

@@ -9,6 +9,7 @@ from torch import Tensor
 
 from demix_core.analysis import names_of, truth_label
 from demix_core.kg import KG, corrupt
+from demix_core.lens_plots import bin_edges
 
 
 def sampler_candidates(
@@ -74,9 +75,7 @@ def score_bins(scores: pd.DataFrame, bins: int = 40) -> pd.DataFrame:
     Long frame, one row per sampler and bin, samplers in their order of appearance: sampler,
     left, right, mid, candidates (in the bin), share (% of the sampler's candidates: samplers
     that keep different numbers compare) and known_fn (the bin's known true facts)."""
-    x = scores["score"].to_numpy()
-    lo, hi = (float(x.min()), float(x.max())) if len(x) else (0.0, 1.0)
-    edges = np.linspace(lo, hi if hi > lo else lo + 1.0, bins + 1)  # (bins + 1,)
+    edges = bin_edges(scores["score"].to_numpy(), bins)  # (bins + 1,)
     parts = []
     for name, part in scores.groupby("sampler", sort=False):
         values = part["score"].to_numpy()

@@ -17,10 +17,10 @@ def _per_sampler(binned: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     return list(binned.groupby("sampler", sort=False))
 
 
-def _hover(name: str) -> str:
+def _hover(name: str, share: str = "%{y:.1f}") -> str:
     # customdata: (candidates, known true) in the bin
     return (
-        f"{name}<br>score %{{x:.3g}}: %{{y:.1f}}% (%{{customdata[0]}} candidates, "
+        f"{name}<br>score %{{x:.3g}}: {share}% (%{{customdata[0]}} candidates, "
         "%{customdata[1]} known true)<extra></extra>"
     )
 
@@ -70,8 +70,7 @@ def distribution_heatmap(binned: pd.DataFrame) -> go.Figure:
         customdata=[part[["candidates", "known_fn"]].to_numpy() for _, part in parts],
         colorscale=palette.SEQUENTIAL,
         colorbar=dict(title=dict(text="%")),
-        hovertemplate="%{y}<br>score %{x:.3g}: %{z:.1f}% (%{customdata[0]} candidates, "
-        "%{customdata[1]} known true)<extra></extra>",
+        hovertemplate=_hover("%{y}", "%{z:.1f}"),
     )
     return _figure(
         [trace],

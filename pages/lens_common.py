@@ -51,6 +51,8 @@ DEFAULTS = {
     "show": "all",
     "view": "one query",
 }
+FIRST_PAUSE = 0.5  # seconds for the browser to draw the counts before charts (counts_first)
+pause = time.sleep
 # A demo a visitor waits for: RotatE on Nations, ~300 steps, a checkpoint every 50.
 DEMO = dict(
     dim=64, batch_size=256, negatives=32, steps=300, eval_every=0, log_every=25, checkpoint_every=50
@@ -163,7 +165,3 @@ def counts_first() -> None:
     if not st.session_state.get("charts_seen"):
         st.session_state["charts_seen"] = True
         pause(FIRST_PAUSE)
-
-
-FIRST_PAUSE = 0.5  # seconds: for the browser to draw the counts before charts arrive
-pause = time.sleep

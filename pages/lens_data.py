@@ -52,6 +52,13 @@ def pick_source() -> tuple | None:
         step = b.select_slider(label, steps, **bind("step"))
     else:
         step = b.selectbox(label, steps, **bind("step"))
+    return run_source(home, run_id, step)
+
+
+def run_source(home, run_id: str, step: int | None = None) -> tuple:
+    """The source `("run", home, id, step)` of a checkpoint of run `run_id` in store `home`
+    (its last without `step`): the key of `load` and of the caches below."""
+    step = home.checkpoint_steps(run_id)[-1] if step is None else step
     return ("run", str(home.home), run_id, int(step))
 
 
@@ -256,8 +263,7 @@ def prefill() -> threading.Thread | None:
     if not runs or not common.autostart():
         return None
     run_id = _first(runs)
-    home = homes[run_id]
-    source = ("run", str(home.home), run_id, int(home.checkpoint_steps(run_id)[-1]))
+    source = run_source(homes[run_id], run_id)
     thread = threading.Thread(target=_fill, args=(source,), name="lens-prefill", daemon=True)
     thread.start()
     return thread

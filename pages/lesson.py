@@ -57,10 +57,8 @@ a.progress(step / len(lesson.STEPS), text=f"Step {step} of {len(lesson.STEPS)}")
 example = b.selectbox(
     "Example model", keys, key="lesson_example", format_func=lambda d: DATASETS[d][1]
 )
-plain = ("run", str(shelf.home), example_id(example, "uniform"))
-plain += (shelf.checkpoint_steps(plain[2])[-1],)
-demix = ("run", str(shelf.home), example_id(example, "demix"))
-demix += (shelf.checkpoint_steps(demix[2])[-1],)
+plain = ld.run_source(shelf, example_id(example, "uniform"))
+demix = ld.run_source(shelf, example_id(example, "demix"))
 model, kg = ld.model_and_kg(plain)
 base = ld.lens(plain, SPEC, K, SIDE, BASE)  # cached: the slow part, once per example
 st.header(f"{step}. {lesson.STEPS[step - 1]}")

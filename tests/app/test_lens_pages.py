@@ -70,21 +70,12 @@ def test_a_sessions_first_lens_run_pauses_once_after_its_counts(lens, page, monk
     monkeypatch.setattr(lens_common, "pause", paused.append)
     at = app(page)
     assert paused == [lens_common.FIRST_PAUSE]
-    order = [e.type for e in iter_elements(at.main)]
+    order = [node.type for node in at.main]  # depth first, in the order the page drew them
     assert order.index("metric") < order.index("plotly_chart"), order
     at.number_input(key=f"{page[6:-3]}_k").set_value(16).run()
     for other in PAGES:
         at.switch_page(other).run()
     assert paused == [lens_common.FIRST_PAUSE], "one pause a session"
-
-
-def iter_elements(node):
-    """Every element under `node`, depth first, in the order the page drew them."""
-    for child in getattr(node, "children", {}).values():
-        if getattr(child, "children", None):
-            yield from iter_elements(child)
-        else:
-            yield child
 
 
 def test_mu_moves_the_mpn_count_as_the_threshold_formula_says(lens):
